@@ -1,0 +1,39 @@
+import { ProtocolError } from './errors';
+
+/**
+ * liblzf decompression (the RDB 0xC3 string encoding). `offset` is only used in error messages.
+ * The output must be exactly `outLength` bytes, as the RDB header of the string says.
+ */
+export function lzfDecompress(input: Uint8Array, outLength: number, offset = 0): Buffer {
+  const out = Buffer.allocUnsafe(outLength);
+  let ip = 0;
+  let op = 0;
+  const fail = (expected: string): never => {
+    throw new ProtocolError({ offset: offset + ip, item: 'LZF string', expected });
+  };
+  while (ip < input.length) {
+    const ctrl = input[ip++]!;
+    if (ctrl < 32) {
+      const run = ctrl + 1;
+      if (ip + run > input.length) fail('literal run past the end of the compressed data');
+      if (op + run > outLength) fail(`no more than ${outLength} decompressed bytes`);
+      out.set(input.subarray(ip, ip + run), op);
+      ip += run;
+      op += run;
+      continue;
+    }
+    let len = ctrl >> 5;
+    if (len === 7) {
+      if (ip >= input.length) fail('a length byte');
+      len += input[ip++]!;
+    }
+    if (ip >= input.length) fail('a back-reference byte');
+    const ref = op - ((ctrl & 0x1f) << 8) - input[ip++]! - 1;
+    len += 2;
+    if (ref < 0) fail('a back-reference inside the output');
+    if (op + len > outLength) fail(`no more than ${outLength} decompressed bytes`);
+    for (let i = 0; i < len; i++) out[op++] = out[ref + i]!;
+  }
+  if (op !== outLength) fail(`${outLength} decompressed bytes, got ${op}`);
+  return out;
+}
