@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Cursor } from '../../../src/protocol/cursor';
 import { isNeedMore, ProtocolError } from '../../../src/protocol/errors';
 import { lzfDecompress } from '../../../src/protocol/lzf';
+import { ByteQueue } from '../../../src/protocol/byte-queue';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -51,4 +52,19 @@ test('LZF fixture value from the reconnect capture decodes', () => {
 
 test('LZF with a back-reference before the start is a ProtocolError', () => {
   assert.throws(() => lzfDecompress(hex('20 05'), 4), ProtocolError);
+});
+
+test('ByteQueue keeps offsets across appends, consumes and growth', () => {
+  const q = new ByteQueue(4);
+  q.append(hex('01 02 03'));
+  let c = q.cursor();
+  assert.equal(c.u8(), 1);
+  q.consumeTo(c);
+  q.append(hex('04 05 06 07 08 09'));
+  c = q.cursor();
+  assert.equal(c.offset, 1);
+  assert.deepEqual([...c.bytes(8)], [2, 3, 4, 5, 6, 7, 8, 9]);
+  q.consumeTo(c);
+  assert.equal(q.length, 0);
+  assert.equal(q.offset, 9);
 });
