@@ -26,6 +26,12 @@ export function decodeListpack(buf: Buffer, base = 0): Buffer[] {
   const total = buf.readUInt32LE(0);
   if (total !== buf.length)
     throw fail(0, `a total size equal to its ${buf.length} bytes, header says ${total}`);
+  if (buf[buf.length - 1] !== TERMINATOR) {
+    throw fail(
+      buf.length - 1,
+      `the terminator 0xFF as the last byte, got 0x${buf[buf.length - 1]!.toString(16)}`,
+    );
+  }
   const declaredCount = buf.readUInt16LE(4);
   /** the terminator's position: every element must end before it */
   const end = buf.length - 1;

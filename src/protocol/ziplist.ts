@@ -28,6 +28,9 @@ export function decodeZiplist(buf: Buffer, base = 0): Buffer[] {
   const total = buf.readUInt32LE(0);
   if (total !== buf.length)
     throw fail(0, `a total size equal to its ${buf.length} bytes, header says ${total}`);
+  if (buf[buf.length - 1] !== TERMINATOR) {
+    throw fail(buf.length - 1, `the terminator 0xFF as the last byte, got 0x${hex(buf[buf.length - 1]!)}`);
+  }
   const tail = buf.readUInt32LE(4);
   const declaredCount = buf.readUInt16LE(8);
   const end = buf.length - 1;
