@@ -76,3 +76,26 @@ function blobSizeBefore(s: Buffer, at: number, opcode: number): number | undefin
   if (at >= 6 && s[at - 6] === opcode && s[at - 5] === 0x80) return s.readUInt32BE(at - 4);
   return undefined;
 }
+
+/** Everything the master sent on the main connection (connection 0): the handshake replies. */
+export function readMainConnectionReplies(capturePath: string): Buffer {
+  const records = readCaptureFile(capturePath);
+  return Buffer.concat(
+    records
+      .filter((r) => r.connection === 0 && r.direction === CaptureDirection.MasterToReplica)
+      .map((r) => r.payload),
+  );
+}
+
+/**
+ * The stable-sync journal bytes of a full-sync flow: everything after the 40-byte EOF token that
+ * follows the RDB EOF (the token is the second element of the `DFLY FLOW` reply at the stream start).
+ */
+export function stableJournalBytes(flow: FlowBytes): Buffer {
+  const reply = /^\*2\r\n\+FULL\r\n\+([0-9a-f]{40})\r\n/.exec(flow.bytes.subarray(0, 64).toString('latin1'));
+  if (!reply) throw new Error(`flow ${flow.flowId} does not start with a +FULL reply`);
+  const token = Buffer.from(reply[1]!, 'latin1');
+  const at = flow.bytes.indexOf(token, reply[0].length);
+  if (at < 0) throw new Error(`flow ${flow.flowId}: EOF token not found after the RDB part`);
+  return flow.bytes.subarray(at + token.length);
+}
