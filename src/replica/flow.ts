@@ -1,0 +1,238 @@
+import type * as net from 'node:net';
+import { FlowStreamParser } from '../protocol/flow-parser';
+import { ProtocolError } from '../protocol/errors';
+import { RespError } from '../protocol/resp';
+import type { FlowItem } from '../protocol/types';
+import { CommandChannel, openSocket, type ConnectOptions } from './connection';
+import { ReplicationError } from './errors';
+import { authenticate, describeReply, type MasterInfo } from './handshake';
+import { LsnTracker } from './lsn-tracker';
+import type { MasterAddress } from './master-address';
+
+/** A flow item with the LSN it has in the shard's journal (null for snapshot items and blob records). */
+export interface PositionedItem {
+  item: FlowItem;
+  lsn: number | null;
+}
+
+export interface FlowListener {
+  onItems(flowId: number, items: PositionedItem[]): void;
+  onFullSyncEnd(flowId: number): void;
+  onFailure(flowId: number, error: Error): void;
+}
+
+export interface FlowOptions {
+  flowId: number;
+  address: MasterAddress;
+  master: string;
+  connect: ConnectOptions;
+  info: MasterInfo;
+  /** partial sync: the next LSN wanted on this flow; null asks for a full sync */
+  requestLsn: number | null;
+  ackIntervalMs: number;
+  /** the ACK value; defaults to the next LSN after what was received */
+  ackPosition?: (flowId: number) => number | null;
+}
+
+export type FlowSyncMode = 'FULL' | 'PARTIAL';
+
+/** Records between ACKs that force an early ACK, like the C++ replica (spec 6). */
+const ACK_EVERY_RECORDS = 1024;
+
+export interface FlowCounters {
+  bytes: number;
+  entries: number;
+  journalRecords: number;
+  lastDataAt: number;
+}
+
+/**
+ * One FLOW connection (spec 2): AUTH, `DFLY FLOW`, then the flow's byte stream through the parser,
+ * LSN bookkeeping, and `REPLCONF ACK`s in stable sync. Never pauses reading: a flow that is not
+ * drained stalls the master.
+ */
+export class FlowConnection {
+  readonly counters: FlowCounters = { bytes: 0, entries: 0, journalRecords: 0, lastDataAt: 0 };
+  readonly lsn: LsnTracker;
+  private socket: net.Socket | null = null;
+  private parser: FlowStreamParser | null = null;
+  private ackTimer: NodeJS.Timeout | null = null;
+  private recordsSinceAck = 0;
+  private acking = false;
+  private stopping = false;
+  private failed = false;
+  mode: FlowSyncMode | null = null;
+
+  constructor(
+    private readonly options: FlowOptions,
+    private readonly listener: FlowListener,
+  ) {
+    this.lsn = new LsnTracker(options.master, options.flowId);
+  }
+
+  get flowId(): number {
+    return this.options.flowId;
+  }
+
+  /** Connects and registers the flow; resolves with the master's FULL/PARTIAL answer. */
+  async open(): Promise<FlowSyncMode> {
+    const { address, info, flowId, master, requestLsn } = this.options;
+    const socket = await openSocket(address, this.options.connect);
+    this.socket = socket;
+    const channel = new CommandChannel(socket, master, flowId);
+    await authenticate(channel, { user: address.user, password: address.password, master });
+    const args = ['DFLY', 'FLOW', info.masterId, info.syncId, String(flowId)];
+    if (requestLsn !== null) args.push(String(requestLsn));
+    const reply = await channel.call(args);
+    if (reply instanceof RespError) {
+      throw new ReplicationError({ master, flowId, message: `DFLY FLOW failed: ${reply.message}` });
+    }
+    const mode = Array.isArray(reply) ? reply[0] : undefined;
+    const token = Array.isArray(reply) ? reply[1] : undefined;
+    if ((mode !== 'FULL' && mode !== 'PARTIAL') || typeof token !== 'string' || token.length !== 40) {
+      throw new ReplicationError({
+        master,
+        flowId,
+        message: `DFLY FLOW answered ${describeReply(reply)}, expected [FULL|PARTIAL, <40-char token>]`,
+      });
+    }
+    this.mode = mode;
+    if (mode === 'PARTIAL' && requestLsn !== null) this.lsn.start(requestLsn);
+    this.parser = new FlowStreamParser({
+      flowId,
+      start: mode === 'FULL' ? 'rdb' : 'journal',
+      eofToken: token,
+    });
+    const { rest } = channel.release();
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) =>
+      this.fail(new ReplicationError({ master, flowId, message: `socket error: ${err.message}` })),
+    );
+    socket.on('close', () => {
+      if (!this.stopping)
+        this.fail(new ReplicationError({ master, flowId, message: 'the master closed the flow' }));
+    });
+    if (rest.length > 0) this.onData(rest);
+    return mode;
+  }
+
+  /** Stable sync began (STARTSTABLE answered): ACK now, then on the interval (spec 6). */
+  startAcks(): void {
+    this.acking = true;
+    this.sendAck();
+    this.ackTimer = setInterval(() => this.sendAck(), this.options.ackIntervalMs);
+    this.ackTimer.unref();
+  }
+
+  /** The ACK value: what the consumer has made durable, else what we received. */
+  ackValue(): number | null {
+    return this.options.ackPosition?.(this.flowId) ?? this.lsn.nextLsn;
+  }
+
+  private sendAck(): void {
+    if (!this.acking || !this.socket || this.socket.destroyed) return;
+    const value = this.ackValue();
+    if (value === null) return;
+    this.recordsSinceAck = 0;
+    this.socket.write(`*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$${String(value).length}\r\n${value}\r\n`);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.failed || !this.parser) return;
+    this.counters.bytes += chunk.length;
+    this.counters.lastDataAt = Date.now();
+    let items: FlowItem[];
+    try {
+      items = this.parser.feed(chunk);
+    } catch (e) {
+      this.fail(e instanceof ProtocolError ? e.withFlow(this.flowId) : (e as Error));
+      return;
+    }
+    if (items.length === 0) return;
+    const positioned: PositionedItem[] = [];
+    let fullSyncEnd = false;
+    let ackNow = false;
+    try {
+      for (const item of items) {
+        let lsn: number | null = null;
+        switch (item.kind) {
+          case 'entry':
+            this.counters.entries++;
+            break;
+          case 'journal':
+            this.counters.journalRecords++;
+            if (!item.inSnapshot) {
+              lsn = this.lsn.takeRecord();
+              this.recordsSinceAck++;
+              if (item.record.op === 'ping') ackNow = true;
+            }
+            break;
+          case 'lsn':
+            this.lsn.checkLsnEntry(item.lsn);
+            break;
+          case 'journalOffset':
+            this.lsn.start(item.lsn);
+            break;
+          case 'fullSyncEnd':
+            fullSyncEnd = true;
+            break;
+          default:
+            break;
+        }
+        positioned.push({ item, lsn });
+      }
+    } catch (e) {
+      this.fail(e as Error);
+      return;
+    }
+    this.listener.onItems(this.flowId, positioned);
+    if (fullSyncEnd) this.listener.onFullSyncEnd(this.flowId);
+    if (ackNow || this.recordsSinceAck > ACK_EVERY_RECORDS) this.sendAck();
+  }
+
+  private fail(error: Error): void {
+    if (this.failed || this.stopping) return;
+    this.failed = true;
+    this.stopAcks();
+    this.listener.onFailure(this.flowId, error);
+  }
+
+  stopAcks(): void {
+    this.acking = false;
+    if (this.ackTimer) clearInterval(this.ackTimer);
+    this.ackTimer = null;
+  }
+
+  /**
+   * Graceful close: no more ACKs, half-close (FIN), keep reading until the master closes its side,
+   * then destroy. Bounded by `deadline` (epoch ms); never an RST while the master may be writing.
+   */
+  async close(deadline: number): Promise<void> {
+    this.stopping = true;
+    this.stopAcks();
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(
+        () => {
+          socket.destroy();
+          resolve();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('end', () => socket.destroy());
+      socket.end();
+    });
+  }
+
+  /** Immediate close after a failure elsewhere (the session is being torn down anyway). */
+  destroy(): void {
+    this.stopping = true;
+    this.stopAcks();
+    this.socket?.destroy();
+  }
+}

@@ -1,0 +1,354 @@
+import { randomBytes } from 'node:crypto';
+import { CommandChannel, openSocket, type ConnectOptions } from './connection';
+import { ReplicationError } from './errors';
+import { greetMaster, type MasterInfo } from './handshake';
+import { FlowConnection, type FlowCounters, type FlowSyncMode, type PositionedItem } from './flow';
+import { describeMaster, type MasterAddress } from './master-address';
+import { Backoff, type BackoffOptions } from './backoff';
+
+export type SessionState =
+  'idle' | 'connecting' | 'full-sync' | 'stable' | 'backoff' | 'stopping' | 'stopped';
+
+/** Where to resume: the master process and the next LSN wanted on each flow (spec 7.4). */
+export interface ResumePositions {
+  masterId: string;
+  nextLsns: number[];
+}
+
+export type FullSyncReason = 'first-sync' | 'resync-stale-position' | 'master-restarted';
+
+export interface SyncStart {
+  mode: 'full' | 'partial';
+  reason: FullSyncReason | null;
+  info: MasterInfo;
+}
+
+/** What the session tells its consumer. Items of one flow arrive in stream order. */
+export interface ReplicaListener {
+  onSyncStart(start: SyncStart): void;
+  onItems(flowId: number, items: PositionedItem[]): void;
+  /** every flow is in stable sync */
+  onStable(info: MasterInfo): void;
+  onStateChange?(state: SessionState): void;
+  /** a failure of the current attempt; the session backs off and reconnects unless stopped */
+  onError(error: Error, willRetry: boolean): void;
+}
+
+export interface ReplicaSessionOptions {
+  address: MasterAddress;
+  connect: ConnectOptions;
+  listeningPort: number;
+  ackIntervalMs: number;
+  /** while a full sync runs, no byte on any flow for this long fails the attempt (0 = off) */
+  fullSyncStallTimeoutMs: number;
+  /** bound for the graceful stop */
+  stopTimeoutMs: number;
+  reconnect: BackoffOptions;
+  /** positions to resume from on the first attempt (e.g. recovered from Kafka) */
+  resumeFrom?: ResumePositions | null;
+  /** positions to resume from after a failure; defaults to what the session received itself */
+  resumePositions?: () => ResumePositions | null;
+  /** ACK value per flow (what is durable downstream); defaults to what was received */
+  ackPosition?: (flowId: number) => number | null;
+  clientId?: string;
+}
+
+/** Master DflyVersion integer from which partial sync streams journal without RDB framing (v1.37+, spec 3.9). */
+const PARTIAL_SYNC_MIN_VERSION = 5;
+
+/**
+ * A replica of one Dragonfly master, for as long as it runs: connects, handshakes, runs full or
+ * partial sync, follows the journal, reconnects with backoff after failures, and stops gracefully.
+ */
+export class ReplicaSession {
+  private stateValue: SessionState = 'idle';
+  private readonly master: string;
+  private readonly clientId: string;
+  private readonly backoff: Backoff;
+  private flows: FlowConnection[] = [];
+  private mainChannel: CommandChannel | null = null;
+  private stopRequested = false;
+  private wakeUp: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private lastInfo: MasterInfo | null = null;
+  private nextResume: ResumePositions | null;
+  private barrier: { pending: Set<number>; done: Promise<void> } | null = null;
+
+  constructor(
+    private readonly options: ReplicaSessionOptions,
+    private readonly listener: ReplicaListener,
+  ) {
+    this.master = describeMaster(options.address);
+    this.clientId = options.clientId ?? randomBytes(20).toString('hex');
+    this.backoff = new Backoff(options.reconnect);
+    this.nextResume = options.resumeFrom ?? null;
+  }
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  get masterInfo(): MasterInfo | null {
+    return this.lastInfo;
+  }
+
+  /** Per-flow counters and next LSN, for metrics. */
+  flowStats(): { flowId: number; counters: FlowCounters; nextLsn: number | null }[] {
+    return this.flows.map((f) => ({ flowId: f.flowId, counters: { ...f.counters }, nextLsn: f.lsn.nextLsn }));
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.run();
+  }
+
+  /** Resolves when the session has stopped (after stop(), or when the reconnect policy gave up). */
+  whenStopped(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    this.wakeUp?.();
+    await this.loop;
+  }
+
+  private setState(state: SessionState): void {
+    if (state === this.stateValue) return;
+    this.stateValue = state;
+    this.listener.onStateChange?.(state);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopRequested) {
+      let failure: Error;
+      try {
+        failure = await this.attempt();
+      } catch (e) {
+        failure = e as Error;
+      }
+      if (this.stopRequested) break;
+      const delay = this.backoff.next();
+      this.listener.onError(failure, delay !== null);
+      if (delay === null) break;
+      this.setState('backoff');
+      await this.sleep(delay);
+    }
+    this.setState('stopped');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** One connection attempt; resolves with the error that ended it (or throws it). */
+  private async attempt(): Promise<Error> {
+    this.setState('connecting');
+    let failWith!: (e: Error) => void;
+    const failed = new Promise<Error>((resolve) => (failWith = resolve));
+    this.wakeUp = () => failWith(new ReplicationError({ master: this.master, message: 'stopping' }));
+    try {
+      const info = await this.raceFailure(this.handshake(failWith), failed);
+      const resume = this.resumePlan(info);
+      const flows = await this.raceFailure(this.openFlows(info, resume.lsns, failWith), failed);
+      const modes = new Set<FlowSyncMode>(flows.map((f) => f.mode!));
+      if (modes.size > 1) {
+        this.nextResume = null;
+        throw new ReplicationError({
+          master: this.master,
+          message: 'some flows were granted a partial sync and others need a full sync',
+          hint: 'reconnecting for a full sync',
+        });
+      }
+      const partial = modes.has('PARTIAL');
+      if (!partial && resume.lsns) this.nextResume = null;
+      this.listener.onSyncStart({
+        mode: partial ? 'partial' : 'full',
+        reason: partial ? null : resume.reason,
+        info,
+      });
+      const channel = this.mainChannel!;
+      if (!partial) {
+        this.setState('full-sync');
+        const stallWatch = this.watchFullSyncStall(flows, failWith);
+        try {
+          await this.raceFailure(channel.expectOk(['DFLY', 'SYNC', info.syncId]), failed);
+          await this.raceFailure(this.barrier!.done, failed);
+        } finally {
+          stallWatch();
+        }
+      }
+      await this.raceFailure(channel.expectOk(['DFLY', 'STARTSTABLE', info.syncId]), failed);
+      for (const flow of flows) flow.startAcks();
+      this.setState('stable');
+      this.backoff.reset();
+      this.listener.onStable(info);
+      return await failed;
+    } finally {
+      await this.teardown();
+    }
+  }
+
+  private async handshake(failWith: (e: Error) => void): Promise<MasterInfo> {
+    const socket = await openSocket(this.options.address, this.options.connect);
+    const channel = new CommandChannel(socket, this.master);
+    this.mainChannel = channel;
+    socket.on('close', () =>
+      failWith(
+        new ReplicationError({ master: this.master, message: 'the master closed the main connection' }),
+      ),
+    );
+    const info = await greetMaster(channel, {
+      master: this.master,
+      user: this.options.address.user,
+      password: this.options.address.password,
+      listeningPort: this.options.listeningPort,
+      clientId: this.clientId,
+    });
+    if (info.masterId === this.clientId) {
+      throw new ReplicationError({
+        master: this.master,
+        message: 'the master is this replica itself',
+        retryable: false,
+      });
+    }
+    this.lastInfo = info;
+    return info;
+  }
+
+  /** Decides whether to ask for a partial sync (spec 2.3, 3.9, 7.4). */
+  private resumePlan(info: MasterInfo): { lsns: number[] | null; reason: FullSyncReason } {
+    const resume = this.nextResume;
+    if (!resume) return { lsns: null, reason: 'first-sync' };
+    if (resume.masterId !== info.masterId) return { lsns: null, reason: 'master-restarted' };
+    if (resume.nextLsns.length !== info.flowCount) return { lsns: null, reason: 'master-restarted' };
+    if (info.version === null || info.version < PARTIAL_SYNC_MIN_VERSION) {
+      return { lsns: null, reason: 'resync-stale-position' };
+    }
+    return { lsns: resume.nextLsns, reason: 'resync-stale-position' };
+  }
+
+  private async openFlows(
+    info: MasterInfo,
+    lsns: number[] | null,
+    failWith: (e: Error) => void,
+  ): Promise<FlowConnection[]> {
+    const pending = new Set(Array.from({ length: info.flowCount }, (_, i) => i));
+    let release!: () => void;
+    this.barrier = { pending, done: new Promise<void>((resolve) => (release = resolve)) };
+    const listener = {
+      onItems: (flowId: number, items: PositionedItem[]) => this.listener.onItems(flowId, items),
+      onFullSyncEnd: (flowId: number) => {
+        pending.delete(flowId);
+        if (pending.size === 0) release();
+      },
+      onFailure: (_flowId: number, error: Error) => failWith(error),
+    };
+    this.flows = Array.from(
+      { length: info.flowCount },
+      (_, flowId) =>
+        new FlowConnection(
+          {
+            flowId,
+            address: this.options.address,
+            master: this.master,
+            connect: this.options.connect,
+            info,
+            requestLsn: lsns ? lsns[flowId]! : null,
+            ackIntervalMs: this.options.ackIntervalMs,
+            ackPosition: this.options.ackPosition,
+          },
+          listener,
+        ),
+    );
+    await Promise.all(this.flows.map((f) => f.open()));
+    return this.flows;
+  }
+
+  /**
+   * While the full sync runs, no byte on any flow for fullSyncStallTimeoutMs fails the attempt.
+   * (No such timeout in stable sync: an idle master sends nothing at all, spec 5.3.)
+   */
+  private watchFullSyncStall(flows: FlowConnection[], failWith: (e: Error) => void): () => void {
+    const stallMs = this.options.fullSyncStallTimeoutMs;
+    if (stallMs <= 0) return () => undefined;
+    const startedAt = Date.now();
+    const timer = setInterval(
+      () => {
+        const last = Math.max(startedAt, ...flows.map((f) => f.counters.lastDataAt));
+        if (Date.now() - last > stallMs) {
+          failWith(
+            new ReplicationError({
+              master: this.master,
+              message: `full sync stalled: no data on any flow for ${stallMs} ms`,
+              hint: 'reconnecting; raise replica.stallTimeoutMs if the master is just slow',
+            }),
+          );
+        }
+      },
+      Math.min(1000, stallMs),
+    );
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private async raceFailure<T>(work: Promise<T>, failed: Promise<Error>): Promise<T> {
+    const result = await Promise.race([
+      work.then((v) => ({ ok: true as const, v })),
+      failed.then((e) => ({ ok: false as const, e })),
+    ]);
+    if (!result.ok) throw result.e;
+    return result.v;
+  }
+
+  /** Graceful teardown of the current attempt: flows and main connection get FIN, bounded in time. */
+  private async teardown(): Promise<void> {
+    const stopping = this.stopRequested;
+    if (stopping) this.setState('stopping');
+    const deadline = Date.now() + this.options.stopTimeoutMs;
+    const resume = this.options.resumePositions?.() ?? this.receivedPositions();
+    if (resume) this.nextResume = resume;
+    const main = this.mainChannel;
+    this.mainChannel = null;
+    const flows = this.flows;
+    this.flows = [];
+    for (const f of flows) f.stopAcks();
+    const mainClosed = main ? closeGracefully(main.socket, deadline) : Promise.resolve();
+    await Promise.all([mainClosed, ...flows.map((f) => f.close(deadline))]);
+  }
+
+  /** Positions from what was received, valid only if every flow reached stable sync. */
+  private receivedPositions(): ResumePositions | null {
+    const info = this.lastInfo;
+    if (!info || this.flows.length !== info.flowCount) return null;
+    const lsns = this.flows.map((f) => f.lsn.nextLsn);
+    if (lsns.some((l) => l === null)) return null;
+    return { masterId: info.masterId, nextLsns: lsns as number[] };
+  }
+}
+
+function closeGracefully(socket: import('node:net').Socket, deadline: number): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(
+      () => {
+        socket.destroy();
+        resolve();
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.on('data', () => undefined);
+    socket.once('end', () => socket.destroy());
+    socket.end();
+  });
+}
