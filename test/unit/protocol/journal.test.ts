@@ -176,9 +176,7 @@ test('unknown opcodes are ProtocolErrors naming the opcode and its offset', () =
   for (const op of [1, 5, 7, 8, 16, 63]) {
     const buf = Buffer.from([0x06, 0x00, op]);
     assert.throws(
-      () =>
-        new Cursor(buf, 0, buf.length, 1000) &&
-        readJournalEntry(new Cursor(buf, 0, buf.length, 1000), { db: 0 }),
+      () => readJournalEntry(new Cursor(buf, 0, buf.length, 1000), { db: 0 }),
       (e: unknown) =>
         e instanceof ProtocolError && e.message.includes(`unknown journal opcode ${op}`) && e.offset === 1002,
     );
