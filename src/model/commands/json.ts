@@ -58,7 +58,7 @@ function document(ctx: CommandContext, key: Buffer): { doc: unknown } | undefine
 /** Applies `change` to the value at `path` (no-op when the path does not exist, as JSONPath does). */
 function update(ctx: CommandContext, args: Buffer[], change: (v: unknown) => unknown): void {
   const holder = document(ctx, ctx.arg(args, 0, 'key'));
-  if (!holder) ctx.fail('no such key');
+  if (!holder) return ctx.fail('no such key');
   const steps = parsePath(ctx, args[1]);
   if (steps.length === 0) {
     holder.doc = change(holder.doc);
@@ -80,7 +80,7 @@ const jsonSet: CommandHandler = (ctx, args) => {
     else ctx.put(key, { type: 'json', doc: value });
     return;
   }
-  if (!holder) ctx.fail('new documents must be created at the root path');
+  if (!holder) return ctx.fail('new documents must be created at the root path');
   const at = locate(holder.doc, steps);
   if (!at) return;
   const exists = at.step in at.parent;

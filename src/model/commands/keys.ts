@@ -9,7 +9,7 @@ const restore: CommandHandler = (ctx, args) => {
   const ttl = ctx.int(args[1], 'ttl');
   const payload = ctx.arg(args, 2, 'payload');
   const options = new Set(args.slice(3).map((a) => ctx.upper(a)));
-  if (!ctx.dataset.decodeDump) ctx.fail('this dataset was built without a DUMP payload decoder');
+  if (!ctx.dataset.decodeDump) return ctx.fail('this dataset was built without a DUMP payload decoder');
   if (ctx.record(key) && !options.has('REPLACE'))
     ctx.fail(`BUSYKEY ${key.toString('latin1')} already exists`);
   const { value } = ctx.dataset.decodeDump(payload);
@@ -28,7 +28,7 @@ function rename(onlyIfAbsent: boolean): CommandHandler {
     const from = ctx.arg(args, 0, 'key');
     const to = ctx.arg(args, 1, 'newkey');
     const rec = ctx.record(from);
-    if (!rec) ctx.fail('no such key');
+    if (!rec) return ctx.fail('no such key');
     if (onlyIfAbsent && ctx.record(to)) return;
     ctx.delete(from);
     ctx.dataset.set(ctx.db, { ...rec, key: to });

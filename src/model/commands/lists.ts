@@ -44,7 +44,7 @@ export const LIST_COMMANDS: Record<string, CommandHandler> = {
   RPOP: pop(false),
   LSET: (ctx, args) => {
     const items = list(ctx, ctx.arg(args, 0, 'key'));
-    if (!items) ctx.fail('no such key');
+    if (!items) return ctx.fail('no such key');
     const i = index(ctx.int(args[1], 'index'), items.length);
     if (i < 0 || i >= items.length) ctx.fail('index out of range');
     items[i] = ctx.arg(args, 2, 'element');

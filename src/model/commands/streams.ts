@@ -33,7 +33,7 @@ function stream(ctx: CommandContext, key: Buffer): StreamModel | undefined {
 
 function group(ctx: CommandContext, s: StreamModel, name: Buffer): ConsumerGroup {
   const g = s.groups.get(mapKey(name));
-  if (!g) ctx.fail(`NOGROUP no consumer group ${name.toString('latin1')}`);
+  if (!g) return ctx.fail(`NOGROUP no consumer group ${name.toString('latin1')}`);
   return g;
 }
 
@@ -120,7 +120,7 @@ const xgroup: CommandHandler = (ctx, args) => {
       s = { type: 'stream', entries: [], lastId: ZERO_ID, groups: new Map() };
       ctx.put(key, s);
     }
-    if (!s) ctx.fail('the key does not exist (and no MKSTREAM)');
+    if (!s) return ctx.fail('the key does not exist (and no MKSTREAM)');
     if (s.groups.has(mapKey(name))) ctx.fail('BUSYGROUP consumer group name already exists');
     s.groups.set(mapKey(name), {
       name,
@@ -130,7 +130,7 @@ const xgroup: CommandHandler = (ctx, args) => {
     });
     return;
   }
-  if (!s) ctx.fail('the key does not exist');
+  if (!s) return ctx.fail('the key does not exist');
   const g = group(ctx, s, name);
   if (sub === 'SETID') g.lastDeliveredId = parseId(ctx, args[3], s.lastId);
   else if (sub === 'CREATECONSUMER') g.consumers.add(mapKey(ctx.arg(args, 3, 'consumer')));
@@ -146,7 +146,7 @@ const XCLAIM_OPTIONS = new Set(['IDLE', 'TIME', 'RETRYCOUNT', 'FORCE', 'JUSTID',
 
 const xclaim: CommandHandler = (ctx, args) => {
   const s = stream(ctx, ctx.arg(args, 0, 'key'));
-  if (!s) ctx.fail('the key does not exist');
+  if (!s) return ctx.fail('the key does not exist');
   const g = group(ctx, s, ctx.arg(args, 1, 'group'));
   const consumer = mapKey(ctx.arg(args, 2, 'consumer'));
   let i = 4;
