@@ -1,14 +1,12 @@
 /**
- * dragonfly-cdc command line entry point.
+ * dragonfly-cdc command line entry point (bin/dragonfly-cdc.js runs the compiled copy).
  */
-function main(argv: string[]): number {
-  const command = argv[0];
-  if (command === '--version') {
-    console.log(require('../../package.json').version);
-    return 0;
-  }
-  console.error(`unknown command ${command ?? '(none)'}`);
-  return 2;
-}
+import { commands } from './commands';
+import { runCli } from './dispatch';
 
-process.exitCode = main(process.argv.slice(2));
+runCli(process.argv.slice(2), commands, {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+}).then((code) => {
+  process.exitCode = code;
+});

@@ -1,4 +1,10 @@
 import type { CliCommand } from '../command';
+import { lazyRunner } from '../lazy-runner';
+import { createSinkCommand } from './sink';
+import { createSourceCommand } from './source';
 
 /** Every subcommand, in the order `dragonfly-cdc --help` lists them. */
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [
+  createSourceCommand(lazyRunner('source', '../../source/run', () => require('../../source/run').runSource)),
+  createSinkCommand(lazyRunner('sink', '../../sink/run', () => require('../../sink/run').runSink)),
+];
