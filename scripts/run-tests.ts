@@ -2,12 +2,19 @@
  * The test entry point (`npm test` runs it after typecheck, lint and format checks).
  * Finds test files, and runs them with node's own test runner through tsx.
  * Arguments narrow the run: `npm test -- test/unit` or a single file.
+ *
+ * When the run includes anything under test/integration/, a real Kafka broker and redis-server are
+ * started once for the whole run (src/localstack) and their addresses passed to the tests in
+ * KAFKA_BROKERS and REDIS_URL (read them with test/support/env.ts). Set both variables beforehand to
+ * use servers you started yourself, e.g. with `dragonfly-cdc stack --print-env`.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import { startLocalStack, type LocalStack } from '../src/localstack/local-stack';
 
 const root = join(__dirname, '..');
+const integrationDir = join(root, 'test', 'integration') + sep;
 
 function findTests(dir: string): string[] {
   const out: string[] = [];
@@ -19,17 +26,70 @@ function findTests(dir: string): string[] {
   return out;
 }
 
-const wanted = process.argv.slice(2).map((p) => join(root, p));
-const roots = wanted.length > 0 ? wanted : [join(root, 'test')];
-const files = roots.flatMap((p) => (statSync(p).isDirectory() ? findTests(p) : [p]));
-if (files.length === 0) {
-  console.error(`no test files under ${roots.map((r) => relative(root, r)).join(', ')}`);
-  process.exit(1);
+async function startStackFor(env: NodeJS.ProcessEnv): Promise<LocalStack> {
+  const started = Date.now();
+  console.error('starting the local stack (Kafka + Redis) for the integration tests');
+  const stack = await startLocalStack({
+    log: (message) => console.error(`  ${message}`),
+    stopOnSignals: false,
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.error(
+    `local stack ready in ${seconds} s: Kafka ${stack.kafkaVersion} at ${stack.kafkaBrokers}, ` +
+      `Redis ${stack.redisVersion} at ${stack.redisUrl}`,
+  );
+  env.KAFKA_BROKERS = stack.kafkaBrokers;
+  env.REDIS_URL = stack.redisUrl;
+  env.KAFKA_VERSION = stack.kafkaVersion;
+  env.KAFKA_LIBS_DIR = stack.kafkaLibsDir;
+  env.REDIS_SERVER_BIN = stack.redisServerBin;
+  return stack;
 }
 
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
-  { stdio: 'inherit', cwd: root, env: process.env },
+async function main(): Promise<number> {
+  const wanted = process.argv.slice(2).map((p) => join(root, p));
+  const roots = wanted.length > 0 ? wanted : [join(root, 'test')];
+  const files = roots.flatMap((p) => (statSync(p).isDirectory() ? findTests(p) : [p]));
+  if (files.length === 0) {
+    console.error(`no test files under ${roots.map((r) => relative(root, r)).join(', ')}`);
+    return 1;
+  }
+
+  // kafkajs warns once per process about its v2 partitioner change, which says nothing about our code
+  const env: NodeJS.ProcessEnv = { KAFKAJS_NO_PARTITIONER_WARNING: '1', ...process.env };
+  const needsStack = files.some((file) => file.startsWith(integrationDir));
+  const stack = needsStack && !(env.KAFKA_BROKERS && env.REDIS_URL) ? await startStackFor(env) : undefined;
+
+  const runner = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+    { stdio: 'inherit', cwd: root, env },
+  );
+  // Ctrl+C reaches the runner directly (same process group); a SIGTERM sent to this script alone is
+  // passed on. Either way the stack is stopped once the runner has gone.
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signalled = signal;
+    runner.kill(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await new Promise<number>((resolve) => {
+    runner.once('exit', (status) => resolve(status ?? 1));
+    runner.once('error', (err) => {
+      console.error(`cannot start node's test runner: ${err.message}`);
+      resolve(1);
+    });
+  });
+  await stack?.stop();
+  if (signalled) return 128 + (signalled === 'SIGINT' ? 2 : 15);
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
 );
-process.exit(result.status ?? 1);

@@ -8,7 +8,7 @@ import { LocalStackError } from './errors';
 import { checkJava, defaultJavaBinary } from './java';
 import { logConfig, serverProperties } from './kafka-config';
 import { ensureKafkaJars, kafkaMajorVersion } from './kafka-jars';
-import { lastLines, lastLogLines } from './log-tail';
+import { lastLines } from './log-tail';
 import { freeLoopbackPort } from './ports';
 import { hasExited, runCommand, spawnServer, stopServer } from './processes';
 
@@ -60,7 +60,8 @@ const BROKER_JVM_FLAGS = [
 
 /**
  * Starts a single-node KRaft Kafka broker in a fresh temporary folder and resolves once it answers a
- * real admin request. On any failure the broker process is gone before the error is thrown.
+ * real admin request and its coordinators are ready. On any failure the broker process is gone and
+ * its folder removed before the error is thrown.
  */
 export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
   const log = options.log ?? (() => undefined);
@@ -72,61 +73,54 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     options.libsDir ??
     process.env.KAFKA_LIBS_DIR ??
     (await ensureKafkaJars({ version, cacheDir: options.cacheDir, mvnBin: options.mvnBin, log }));
-  const classpath = join(libsDir, '*');
   const port = options.port ?? (await freeLoopbackPort());
   const controllerPort = options.controllerPort ?? (await freeLoopbackPort());
+  const brokers = `${HOST}:${port}`;
 
-  const runDir = mkdtempSync(join(tmpdir(), 'dragonfly-cdc-kafka-'));
-  const removeRunDir = (): void => rmSync(runDir, { recursive: true, force: true });
-  const propertiesFile = join(runDir, 'server.properties');
-  writeFileSync(
-    propertiesFile,
-    serverProperties({ port, controllerPort, dataDir: join(runDir, 'data'), kafkaMajor: major }),
-  );
-  const logging = logConfig(major);
-  const logConfigFile = join(runDir, logging.fileName);
-  writeFileSync(logConfigFile, logging.text);
-  const loggingFlag = logging.jvmProperty(logConfigFile);
-
-  try {
-    await formatStorage(javaBin, classpath, loggingFlag, propertiesFile);
-  } catch (err) {
-    removeRunDir();
-    throw err;
-  }
-
-  const logFile = join(runDir, 'kafka.log');
-  mkdirSync(join(runDir, 'logs'));
-  const logFd = openSync(logFile, 'w');
+  const started = Date.now();
+  const run = prepareRunDir(major, port, controllerPort);
+  const classpath = join(libsDir, '*');
+  const clusterId = newClusterId();
   let child: ChildProcess;
   try {
-    const args = [...BROKER_JVM_FLAGS, loggingFlag, `-Dkafka.logs.dir=${join(runDir, 'logs')}`];
-    args.push('-cp', classpath, 'kafka.Kafka', propertiesFile);
-    child = await spawnServer(javaBin, args, { stdio: ['ignore', logFd, logFd] });
+    await formatStorage(javaBin, classpath, run, clusterId);
+    child = await launchBroker(javaBin, classpath, run);
   } catch (err) {
-    removeRunDir();
-    throw new LocalStackError(
-      'java-missing',
-      `cannot start the broker with ${javaBin}: ${(err as Error).message}`,
-    );
-  } finally {
-    closeSync(logFd);
+    run.remove();
+    throw err;
   }
   const pid = child.pid ?? -1;
-  log(
-    `Kafka ${version} broker starting (pid ${pid}) on ${HOST}:${port}, controller ${HOST}:${controllerPort}`,
-  );
+  const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  log(`Kafka ${version} starting (pid ${pid}) on ${brokers}, controller port ${controllerPort}`);
 
-  const brokers = `${HOST}:${port}`;
   const timeoutMs = options.startTimeoutMs ?? 90_000;
-  const outcome = await waitUntilReady(brokers, timeoutMs, () => hasExited(child));
-  if (outcome !== 'ready') {
+  const fail = async (error: (logText: string, logLines: string[]) => LocalStackError): Promise<never> => {
     await stopServer(child, STOP_GRACE_MS);
-    const logText = readFileSync(logFile, 'utf8');
-    const logLines = lastLogLines(logFile, LOG_LINES_IN_ERRORS);
-    removeRunDir();
-    throw startFailure(outcome, { brokers, controllerPort, timeoutMs, child, logText, logLines, pid });
+    const logText = readFileSync(run.logFile, 'utf8');
+    run.remove();
+    throw error(logText, lastLines(logText, LOG_LINES_IN_ERRORS));
+  };
+  const outcome = await waitUntilReady(brokers, clusterId, timeoutMs, () => hasExited(child));
+  if (outcome !== 'ready') {
+    return fail((logText, logLines) =>
+      startFailure(outcome, { brokers, controllerPort, timeoutMs, child, logText, logLines, pid }),
+    );
   }
+  log(`Kafka answered after ${elapsed()}`);
+  try {
+    await warmUpCoordinators(brokers);
+  } catch (err) {
+    return fail(
+      (_, logLines) =>
+        new LocalStackError(
+          'start-timeout',
+          `Kafka broker at ${brokers} answered but its group/transaction coordinators did not get ready (${(err as Error).message})`,
+          logLines,
+          pid,
+        ),
+    );
+  }
+  log(`Kafka coordinators ready after ${elapsed()}`);
   return {
     brokers,
     version,
@@ -134,9 +128,56 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     pid,
     stop: async () => {
       await stopServer(child, STOP_GRACE_MS);
-      removeRunDir();
+      run.remove();
     },
   };
+}
+
+interface RunDir {
+  propertiesFile: string;
+  /** the JVM property that points the logging backend at our log config */
+  loggingFlag: string;
+  /** where the broker's stdout and stderr go */
+  logFile: string;
+  /** the folder for kafka.logs.dir (unused by our log config, but Kafka expects it set) */
+  logsDir: string;
+  remove(): void;
+}
+
+/** A fresh temporary folder with server.properties, the log config and the data folder. */
+function prepareRunDir(kafkaMajor: number, port: number, controllerPort: number): RunDir {
+  const dir = mkdtempSync(join(tmpdir(), 'dragonfly-cdc-kafka-'));
+  const propertiesFile = join(dir, 'server.properties');
+  const dataDir = join(dir, 'data');
+  writeFileSync(propertiesFile, serverProperties({ port, controllerPort, dataDir, kafkaMajor }));
+  const logging = logConfig(kafkaMajor);
+  const logConfigFile = join(dir, logging.fileName);
+  writeFileSync(logConfigFile, logging.text);
+  const logsDir = join(dir, 'logs');
+  mkdirSync(logsDir);
+  return {
+    propertiesFile,
+    loggingFlag: logging.jvmProperty(logConfigFile),
+    logFile: join(dir, 'kafka.log'),
+    logsDir,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function launchBroker(javaBin: string, classpath: string, run: RunDir): Promise<ChildProcess> {
+  const args = [...BROKER_JVM_FLAGS, run.loggingFlag, `-Dkafka.logs.dir=${run.logsDir}`];
+  args.push('-cp', classpath, 'kafka.Kafka', run.propertiesFile);
+  const logFd = openSync(run.logFile, 'w');
+  try {
+    return await spawnServer(javaBin, args, { stdio: ['ignore', logFd, logFd] });
+  } catch (err) {
+    throw new LocalStackError(
+      'java-missing',
+      `cannot start the broker with ${javaBin}: ${(err as Error).message}`,
+    );
+  } finally {
+    closeSync(logFd);
+  }
 }
 
 /** A Kafka cluster id: 16 random bytes in URL-safe base64; Kafka refuses ids that start with '-'. */
@@ -150,11 +191,11 @@ function newClusterId(): string {
 async function formatStorage(
   javaBin: string,
   classpath: string,
-  loggingFlag: string,
-  propertiesFile: string,
+  run: RunDir,
+  clusterId: string,
 ): Promise<void> {
-  const args = ['-Xmx256m', loggingFlag, '-cp', classpath, 'kafka.tools.StorageTool'];
-  args.push('format', '-t', newClusterId(), '-c', propertiesFile);
+  const args = ['-Xmx256m', run.loggingFlag, '-cp', classpath, 'kafka.tools.StorageTool'];
+  args.push('format', '-t', clusterId, '-c', run.propertiesFile);
   const result = await runCommand(javaBin, args);
   if (result.code !== 0) {
     throw new LocalStackError(
@@ -165,11 +206,39 @@ async function formatStorage(
   }
 }
 
+/**
+ * Makes the broker's coordinators ready now rather than on first use: a group lookup creates
+ * __consumer_offsets, an idempotent producer makes the broker fetch its first block of producer ids,
+ * and a transaction creates __transaction_state. Otherwise the first test to do each pays for it while
+ * kafkajs logs "coordinator is loading" errors and retries.
+ */
+async function warmUpCoordinators(brokers: string): Promise<void> {
+  const id = 'dragonfly-cdc-localstack-warmup';
+  const kafka = new Kafka({ clientId: id, brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+  try {
+    await admin.connect();
+    await admin.describeGroups([id]);
+    await producer.connect();
+    const transaction = await producer.transaction();
+    await transaction.abort();
+  } finally {
+    await producer.disconnect();
+    await admin.disconnect();
+  }
+}
+
 type ReadyOutcome = 'ready' | 'exited' | 'timeout';
 
-/** Polls a real admin request (describeCluster) until the broker lists itself, dies, or time runs out. */
+/**
+ * Polls a real admin request (describeCluster) until the broker answers with our cluster id, dies, or
+ * time runs out. The id check matters: when the port is taken, the program already listening there
+ * (possibly another broker) answers, while ours is failing to bind.
+ */
 async function waitUntilReady(
   brokers: string,
+  clusterId: string,
   timeoutMs: number,
   died: () => boolean,
 ): Promise<ReadyOutcome> {
@@ -188,7 +257,7 @@ async function waitUntilReady(
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      if (cluster.brokers.length > 0) return 'ready';
+      if (cluster.clusterId === clusterId && cluster.brokers.length > 0) return 'ready';
     } catch {
       // not listening yet, or still electing its controller: poll again
     } finally {
@@ -224,14 +293,14 @@ function startFailure(outcome: 'exited' | 'timeout', ctx: FailureContext): Local
     const how = ctx.child.signalCode ?? `exit code ${ctx.child.exitCode}`;
     return new LocalStackError(
       'server-exited',
-      `Kafka broker (${ctx.brokers}, controller port ${ctx.controllerPort}) died during start-up (${how}): see its log below`,
+      `Kafka broker (${ctx.brokers}, controller port ${ctx.controllerPort}) died during start-up (${how})`,
       ctx.logLines,
       ctx.pid,
     );
   }
   return new LocalStackError(
     'start-timeout',
-    `Kafka broker at ${ctx.brokers} did not answer an admin request within ${ctx.timeoutMs / 1000} s and was stopped: the machine may be overloaded; see its log below`,
+    `Kafka broker at ${ctx.brokers} did not answer an admin request within ${ctx.timeoutMs / 1000} s and was stopped: the machine may be overloaded`,
     ctx.logLines,
     ctx.pid,
   );

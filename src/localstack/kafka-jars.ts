@@ -46,7 +46,7 @@ export async function ensureKafkaJars(options: KafkaJarsOptions): Promise<string
   mkdirSync(versionDir, { recursive: true });
   rmSync(partial, { recursive: true, force: true });
   const mvn = options.mvnBin ?? 'mvn';
-  const args = ['-q', '-B', '-f', KAFKA_POM, 'dependency:copy-dependencies'];
+  const args = ['-q', '-B', '-Dstyle.color=never', '-f', KAFKA_POM, 'dependency:copy-dependencies'];
   args.push(
     `-Dkafka.version=${options.version}`,
     `-P${major >= 4 ? 'kafka4' : 'kafka3'}`,
