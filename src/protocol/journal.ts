@@ -39,11 +39,11 @@ export function readJournalEntry(c: Cursor, state: JournalState): JournalEntry {
   let db = state.db;
   for (;;) {
     const at = c.pos;
-    const opcode = c.packed('journal opcode');
+    const opcode = packed(c, 'journal opcode');
     switch (opcode) {
       case JOURNAL_OPCODE.SELECT: {
         const dbAt = c.pos;
-        db = c.packed('journal SELECT db');
+        db = packed(c, 'journal SELECT db');
         if (db > MAX_DB_INDEX)
           throw c.error('journal SELECT db', `a db index up to ${MAX_DB_INDEX}, got ${db}`, dbAt);
         continue;
@@ -51,8 +51,8 @@ export function readJournalEntry(c: Cursor, state: JournalState): JournalEntry {
       case JOURNAL_OPCODE.COMMAND:
       case JOURNAL_OPCODE.EXPIRED:
       case JOURNAL_OPCODE.MULTI_COMMAND: {
-        const txid = c.packed('journal txid');
-        const shardCount = c.packed('journal shard count');
+        const txid = packed(c, 'journal txid');
+        const shardCount = packed(c, 'journal shard count');
         const args = readArgs(c);
         const op =
           opcode === JOURNAL_OPCODE.COMMAND
@@ -64,8 +64,8 @@ export function readJournalEntry(c: Cursor, state: JournalState): JournalEntry {
         return { kind: 'record', record: { op, db, txid, shardCount, args } };
       }
       case JOURNAL_OPCODE.EXEC: {
-        const txid = c.packed('journal txid');
-        const shardCount = c.packed('journal shard count');
+        const txid = packed(c, 'journal txid');
+        const shardCount = packed(c, 'journal shard count');
         state.db = db;
         return { kind: 'record', record: { op: 'exec', db, txid, shardCount } };
       }
@@ -79,7 +79,7 @@ export function readJournalEntry(c: Cursor, state: JournalState): JournalEntry {
         state.db = db;
         return { kind: 'record', record: { op: 'fin' } };
       case JOURNAL_OPCODE.LSN: {
-        const lsn = c.packed('journal LSN');
+        const lsn = packed(c, 'journal LSN');
         state.db = db;
         return { kind: 'lsn', lsn };
       }
@@ -100,7 +100,7 @@ export function readJournalEntry(c: Cursor, state: JournalState): JournalEntry {
  */
 function readArgs(c: Cursor): Buffer[] {
   const nargsAt = c.pos;
-  const nargs = c.packed('journal nargs');
+  const nargs = packed(c, 'journal nargs');
   if (nargs < 1 || nargs > MAX_JOURNAL_ARGS) {
     throw c.error(
       'journal nargs',
@@ -109,7 +109,7 @@ function readArgs(c: Cursor): Buffer[] {
     );
   }
   const totalAt = c.pos;
-  const totalLen = c.packed('journal total_len');
+  const totalLen = packed(c, 'journal total_len');
   if (totalLen > MAX_JOURNAL_TOTAL_LEN) {
     throw c.error(
       'journal total_len',
@@ -123,7 +123,7 @@ function readArgs(c: Cursor): Buffer[] {
   let sum = 0;
   for (let i = 0; i < nargs; i++) {
     const lenAt = c.pos;
-    const len = c.packed('journal argument length');
+    const len = packed(c, 'journal argument length');
     if (len > totalLen - sum) {
       throw c.error(
         'journal argument length',
@@ -147,7 +147,7 @@ function readArgs(c: Cursor): Buffer[] {
   c.pos = argsStart;
   let filled = 0;
   for (let i = 0; i < nargs; i++) {
-    const len = c.packed('journal argument length');
+    const len = packed(c, 'journal argument length');
     c.buf.copy(payload, filled, c.pos, c.pos + len);
     args[i] = payload.subarray(filled, filled + len);
     c.pos += len;
@@ -155,4 +155,24 @@ function readArgs(c: Cursor): Buffer[] {
   }
   c.pos = end;
   return args;
+}
+
+/**
+ * A packed uint with the 1- and 2-byte forms read inline: journal fields are almost always below
+ * 16384, and this is the hot path of stable sync. Longer forms (and errors) go through the cursor.
+ */
+function packed(c: Cursor, item: string): number {
+  const { buf, pos } = c;
+  if (pos < c.end) {
+    const b0 = buf[pos]!;
+    if (b0 < 0x40) {
+      c.pos = pos + 1;
+      return b0;
+    }
+    if (b0 < 0x80 && pos + 1 < c.end) {
+      c.pos = pos + 2;
+      return ((b0 & 0x3f) << 8) | buf[pos + 1]!;
+    }
+  }
+  return c.packed(item);
 }
