@@ -1,4 +1,4 @@
-import { copyBytes, decimalText } from './element-text';
+import { decimalText, ownCopy } from './element-text';
 import { ProtocolError } from './errors';
 
 /**
@@ -15,7 +15,8 @@ const UNKNOWN_COUNT = 65535;
  * Decodes a whole listpack into its elements, in order. Integer elements come back as their canonical
  * decimal text, so callers see every element as bytes (as Redis' LRANGE/HGETALL would return them).
  * The total size, every element's bounds and backlen, the count and the terminator are checked.
- * Returned buffers are copies: `buf` may be a reused window. `base` = stream offset of `buf[0]`.
+ * Nothing returned shares memory with `buf` (it may be a reused window): strings are views of one
+ * private copy. `base` = stream offset of `buf[0]`.
  */
 export function decodeListpack(buf: Buffer, base = 0): Buffer[] {
   const fail = (at: number, expected: string): ProtocolError =>
@@ -35,6 +36,7 @@ export function decodeListpack(buf: Buffer, base = 0): Buffer[] {
   const declaredCount = buf.readUInt16LE(4);
   /** the terminator's position: every element must end before it */
   const end = buf.length - 1;
+  const own = ownCopy(buf);
   const need = (at: number, n: number): void => {
     if (at + n > end) throw fail(at, `an element of ${n} bytes before the terminator, only ${end - at} left`);
   };
@@ -50,7 +52,7 @@ export function decodeListpack(buf: Buffer, base = 0): Buffer[] {
     } else if (b0 < 0xc0) {
       size = 1 + (b0 & 0x3f);
       need(p, size);
-      out.push(copyBytes(buf, p + 1, p + size));
+      out.push(own.subarray(p + 1, p + size));
     } else if (b0 < 0xe0) {
       need(p, 2);
       const v = ((b0 & 0x1f) << 8) | buf[p + 1]!;
@@ -60,14 +62,14 @@ export function decodeListpack(buf: Buffer, base = 0): Buffer[] {
       need(p, 2);
       size = 2 + (((b0 & 0x0f) << 8) | buf[p + 1]!);
       need(p, size);
-      out.push(copyBytes(buf, p + 2, p + size));
+      out.push(own.subarray(p + 2, p + size));
     } else {
       switch (b0) {
         case 0xf0:
           need(p, 5);
           size = 5 + buf.readUInt32LE(p + 1);
           need(p, size);
-          out.push(copyBytes(buf, p + 5, p + size));
+          out.push(own.subarray(p + 5, p + size));
           break;
         case 0xf1:
           size = 3;

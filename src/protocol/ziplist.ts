@@ -1,4 +1,4 @@
-import { copyBytes, decimalText } from './element-text';
+import { decimalText, ownCopy } from './element-text';
 import { ProtocolError } from './errors';
 
 /**
@@ -16,8 +16,8 @@ const STR_32 = 0x80;
 
 /**
  * Decodes a whole ziplist into its entries, in order; integer entries become canonical decimal text.
- * Total size, tail offset, count, every prevlen and the terminator are checked. Returned buffers are
- * copies. `base` = stream offset of `buf[0]`.
+ * Total size, tail offset, count, every prevlen and the terminator are checked. Nothing returned shares
+ * memory with `buf`: strings are views of one private copy. `base` = stream offset of `buf[0]`.
  */
 export function decodeZiplist(buf: Buffer, base = 0): Buffer[] {
   const fail = (at: number, expected: string): ProtocolError =>
@@ -34,6 +34,7 @@ export function decodeZiplist(buf: Buffer, base = 0): Buffer[] {
   const tail = buf.readUInt32LE(4);
   const declaredCount = buf.readUInt16LE(8);
   const end = buf.length - 1;
+  const own = ownCopy(buf);
   const need = (at: number, n: number): void => {
     if (at + n > end)
       throw fail(at, `an entry part of ${n} bytes before the terminator, only ${end - at} left`);
@@ -63,7 +64,7 @@ export function decodeZiplist(buf: Buffer, base = 0): Buffer[] {
       case 0: {
         const n = enc & 0x3f;
         need(p, 1 + n);
-        out.push(copyBytes(buf, p + 1, p + 1 + n));
+        out.push(own.subarray(p + 1, p + 1 + n));
         p += 1 + n;
         break;
       }
@@ -71,7 +72,7 @@ export function decodeZiplist(buf: Buffer, base = 0): Buffer[] {
         need(p, 2);
         const n = ((enc & 0x3f) << 8) | buf[p + 1]!;
         need(p, 2 + n);
-        out.push(copyBytes(buf, p + 2, p + 2 + n));
+        out.push(own.subarray(p + 2, p + 2 + n));
         p += 2 + n;
         break;
       }
@@ -80,7 +81,7 @@ export function decodeZiplist(buf: Buffer, base = 0): Buffer[] {
         need(p, 5);
         const n = buf.readUInt32BE(p + 1);
         need(p, 5 + n);
-        out.push(copyBytes(buf, p + 5, p + 5 + n));
+        out.push(own.subarray(p + 5, p + 5 + n));
         p += 5 + n;
         break;
       }

@@ -59,3 +59,23 @@ test('every truncation is a ProtocolError', () => {
   const b = intset(4, [1n, 2n, 3n]);
   for (let n = 0; n < b.length; n++) assert.throws(() => decodeIntset(b.subarray(0, n)), isProtocolError);
 });
+
+test('decimal text is exact around digit-count and fast-path boundaries', () => {
+  const values = [
+    -2147483648n,
+    -1000000000n,
+    -999999999n,
+    -100n,
+    -99n,
+    -10n,
+    -9n,
+    -1n,
+    0n,
+    9n,
+    10n,
+    99n,
+    100n,
+  ];
+  values.push(999999999n, 1000000000n, 2147483647n);
+  assert.deepEqual(text(decodeIntset(intset(4, values))), values.map(String));
+});
