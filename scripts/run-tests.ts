@@ -8,7 +8,7 @@
  * KAFKA_BROKERS and REDIS_URL (read them with test/support/env.ts). Set both variables beforehand to
  * use servers you started yourself, e.g. with `dragonfly-cdc stack --print-env`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { startLocalStack, type LocalStack } from '../src/localstack/local-stack';
@@ -55,25 +55,33 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  // Ctrl+C reaches the test runner and the servers directly (same process group); a SIGTERM sent to
+  // this script alone is passed on to the runner. Either way the stack is stopped before exiting.
+  let signalled: NodeJS.Signals | undefined;
+  const testRunner: { process?: ChildProcess } = {};
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signalled = signal;
+    testRunner.process?.kill(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const exitCodeForSignal = (signal: NodeJS.Signals): number => 128 + (signal === 'SIGINT' ? 2 : 15);
+
   // kafkajs warns once per process about its v2 partitioner change, which says nothing about our code
   const env: NodeJS.ProcessEnv = { KAFKAJS_NO_PARTITIONER_WARNING: '1', ...process.env };
   const needsStack = files.some((file) => file.startsWith(integrationDir));
   const stack = needsStack && !(env.KAFKA_BROKERS && env.REDIS_URL) ? await startStackFor(env) : undefined;
+  if (signalled) {
+    await stack?.stop();
+    return exitCodeForSignal(signalled);
+  }
 
   const runner = spawn(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
     { stdio: 'inherit', cwd: root, env },
   );
-  // Ctrl+C reaches the runner directly (same process group); a SIGTERM sent to this script alone is
-  // passed on. Either way the stack is stopped once the runner has gone.
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signalled = signal;
-    runner.kill(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  testRunner.process = runner;
   const code = await new Promise<number>((resolve) => {
     runner.once('exit', (status) => resolve(status ?? 1));
     runner.once('error', (err) => {
@@ -82,8 +90,7 @@ async function main(): Promise<number> {
     });
   });
   await stack?.stop();
-  if (signalled) return 128 + (signalled === 'SIGINT' ? 2 : 15);
-  return code;
+  return signalled ? exitCodeForSignal(signalled) : code;
 }
 
 main().then(

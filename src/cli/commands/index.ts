@@ -7,4 +7,5 @@ import { createSourceCommand } from './source';
 export const commands: CliCommand[] = [
   createSourceCommand(lazyRunner('source', '../../source/run', () => require('../../source/run').runSource)),
   createSinkCommand(lazyRunner('sink', '../../sink/run', () => require('../../sink/run').runSink)),
+  (require('./stack') as typeof import('./stack')).stackCommand,
 ];
