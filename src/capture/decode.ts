@@ -2,7 +2,7 @@ import type { CaptureSession, StreamChunk } from './session';
 import { ProtocolError } from '../protocol/errors';
 import type { FlowItem } from '../protocol/types';
 import { Dataset, DumpDecoder } from '../model/dataset';
-import { FullSyncRestart, replayFlows, TimedItem } from '../model/replay';
+import { FullSyncRestart, replayFlows, TimedItem, withContext } from '../model/replay';
 
 /**
  * Reproduces the master's dataset from a recorded capture: every session in order, each flow's bytes
@@ -92,7 +92,7 @@ export function decodeSessions(
       replayFlows(dataset, flows);
       outcomes.push({ syncId: session.syncId, kind: session.kind, result: 'applied', items });
     } catch (e) {
-      if (!(e instanceof FullSyncRestart)) throw e;
+      if (!(e instanceof FullSyncRestart)) throw withContext(e, `session ${session.syncId}`);
       outcomes.push({ syncId: session.syncId, kind: session.kind, result: 'restarted', items });
     }
   }

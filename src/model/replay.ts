@@ -1,5 +1,6 @@
 import type { FlowItem, JournalRecord } from '../protocol/types';
 import type { Dataset } from './dataset';
+import { CommandError, UnknownCommandError } from './errors';
 
 /**
  * Applies the items of every flow of one session to a dataset the way Dragonfly's replica does: each
@@ -60,6 +61,12 @@ function applyItem(dataset: Dataset, timed: TimedItem): void {
   if (r) dataset.applyCommand(r.db, r.args, timed.atMs);
 }
 
+/** Prefixes where it happened to a model error's message (the error keeps its class). */
+export function withContext(e: unknown, where: string): unknown {
+  if (e instanceof CommandError || e instanceof UnknownCommandError) e.message = `${where}: ${e.message}`;
+  return e;
+}
+
 /** Applies `flows` (index = flow id) to `dataset`. Throws FullSyncRestart or FlowBarrierError. */
 export function replayFlows(dataset: Dataset, flows: TimedItem[][]): void {
   const pos = flows.map(() => 0);
@@ -72,7 +79,11 @@ export function replayFlows(dataset: Dataset, flows: TimedItem[][]): void {
           throw new FullSyncRestart(flowId, barrier.txid);
         }
         if (barrier) break;
-        applyItem(dataset, timed);
+        try {
+          applyItem(dataset, timed);
+        } catch (e) {
+          throw withContext(e, `flow ${flowId}, item ${pos[flowId]}`);
+        }
         pos[flowId]!++;
       }
     });
