@@ -154,7 +154,7 @@ export class FlowStreamParser {
     const open = this.tagged.openCount;
     let problem: string | null = null;
     if (this.pending || this.queue.length > 0) {
-      problem = `the stream ended inside ${this.describeUnfinished()} (${this.queue.length} bytes of it buffered)`;
+      problem = `the stream ended inside ${this.describeUnfinished()} (${this.queue.length} unparsed bytes buffered)`;
     } else if (open > 0) {
       problem = `the stream ended with ${open} key entr${open === 1 ? 'y' : 'ies'} still awaiting tagged chunks`;
     }
