@@ -174,7 +174,8 @@ function splitStream(value: EventValueOf<'StreamValue'>, capacity: number): Valu
 /** Splits a value so that each piece's content fits in `capacity` bytes; one piece when it all fits. */
 export function splitValue(value: EventValue, capacity: number): ValuePiece[] {
   const bytePieces = (bytes: Buffer, make: (b: Buffer) => EventValue): ValuePiece[] =>
-    splitBytes(bytes, capacity, value.type).map((b, i) => ({
+    // +1: the measured base already holds the empty value's one-byte length
+    splitBytes(bytes, capacity + 1, value.type).map((b, i) => ({
       value: make(b),
       mode: i === 0 ? 'REPLACE' : 'APPEND_BYTES',
     }));

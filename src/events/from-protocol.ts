@@ -115,7 +115,15 @@ export function journalRecordToEvents(
     case 'fin':
       return [];
     case 'exec':
-      return [makeEvent(position, 0, { type: 'TransactionExec', ...record, inSnapshot })];
+      return [
+        makeEvent(position, 0, {
+          type: 'TransactionExec',
+          db: record.db,
+          txid: record.txid,
+          shardCount: record.shardCount,
+          inSnapshot,
+        }),
+      ];
     case 'expired':
       return [
         makeEvent(position, 0, {
