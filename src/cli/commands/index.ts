@@ -8,4 +8,5 @@ export const commands: CliCommand[] = [
   createSourceCommand(lazyRunner('source', '../../source/run', () => require('../../source/run').runSource)),
   createSinkCommand(lazyRunner('sink', '../../sink/run', () => require('../../sink/run').runSink)),
   (require('./stack') as typeof import('./stack')).stackCommand,
+  (require('./capture-decode') as typeof import('./capture-decode')).captureDecodeCommand,
 ];
