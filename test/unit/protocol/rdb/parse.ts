@@ -39,7 +39,7 @@ export function parseEverySplit(bytes: Buffer, opts: Partial<FlowParserOptions> 
 }
 
 /** The one key entry of `REDIS0009 FE 00 <entryBytes>`, checked under every split. */
-export function entryOf(entryBytes: Buffer, header = HEADER): SnapshotEntry {
+export function entryOf(entryBytes: Buffer, header: Buffer = HEADER): SnapshotEntry {
   const items = parseEverySplit(cat(header, 'FE 00', entryBytes));
   assert.strictEqual(items.length, 1, `expected one item, got ${items.map((i) => i.kind).join(', ')}`);
   const item = items[0]!;

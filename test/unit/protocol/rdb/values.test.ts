@@ -1,7 +1,7 @@
 import assert from 'node:assert';
 import { test } from 'node:test';
 import { RdbValue, SnapshotEntry } from '../../../../src/protocol/types';
-import { cat, f64le, i64le, intset, listpack, packed, rawStreamId, str, u32le, ziplist } from './bytes';
+import { cat, f64le, i64le, intset, listpack, packed, rawStreamId, str, ziplist } from './bytes';
 import { assertProtocolError, entryOf } from './parse';
 
 /**
