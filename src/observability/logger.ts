@@ -23,8 +23,8 @@ export interface LoggerOptions {
   isTerminal?: boolean;
 }
 
-/** Fields that hold secrets wherever they appear in a log line (up to three levels deep). */
-const SECRET_PATHS = ['password', '*.password', '*.*.password', '*.*.*.password', '*.key', '*.*.key'];
+/** Password fields are censored wherever they appear in a log line (up to three levels deep). */
+const SECRET_PATHS = ['password', '*.password', '*.*.password', '*.*.*.password'];
 
 export function createLogger(options: LoggerOptions): Logger {
   const isTerminal = options.isTerminal ?? process.stderr.isTTY === true;
