@@ -90,7 +90,7 @@ for (const fixture of listFixtures()) {
       assert.ok(got, `no items for ${session.syncId}`);
       const want = recordedItems(session);
       for (const flow of session.flows) {
-        const items = got[flow.flowId]!;
+        const items: PositionedItem[] = got[flow.flowId]!;
         assert.deepEqual(
           items.map((p) => p.item),
           want[flow.flowId],
