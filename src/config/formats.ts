@@ -15,7 +15,7 @@ export interface FormatParams {
   max?: number;
   /** allowed values (one-of) */
   values?: readonly string[];
-  /** what the text must look like (text), with `patternText` saying it in words */
+  /** what the text must look like (text), with `patternText` saying it in words (a whole phrase) */
   pattern?: RegExp;
   patternText?: string;
   /** accepted URL schemes without the colon (url); `allowEmpty` lets "" through */
@@ -65,7 +65,7 @@ const definitions = {
     validate: (value, { pattern }) =>
       typeof value === 'string' && (pattern === undefined || pattern.test(value)),
     describe: ({ pattern, patternText }) =>
-      pattern === undefined ? 'a string' : `a string of ${patternText ?? String(pattern)}`,
+      pattern === undefined ? 'a string' : (patternText ?? `a string matching ${String(pattern)}`),
     placeholder: () => '<text>',
   },
   'host-list': {

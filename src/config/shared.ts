@@ -14,7 +14,7 @@ export const ENCODINGS = ['single-object', 'confluent'] as const;
 /** Kafka topic names: 1-249 of letters, digits, ".", "_" and "-" (the broker's own rule). */
 const TOPIC_NAME = {
   pattern: /^[A-Za-z0-9._-]{1,249}$/,
-  patternText: '1-249 letters, digits, ".", "_" or "-"',
+  patternText: 'a topic name of 1-249 letters, digits, ".", "_" or "-"',
 };
 
 export interface TlsConfig {
@@ -83,7 +83,7 @@ export function kafkaConnectionOptions(clientId: string, brokersDoc: string) {
       default: clientId,
       format: 'text',
       pattern: /^[A-Za-z0-9._-]+$/,
-      patternText: 'letters, digits, ".", "_" or "-"',
+      patternText: 'one or more letters, digits, ".", "_" or "-"',
     }),
     ssl: tlsOptions('Kafka broker', 'connect to the brokers over TLS'),
     sasl: {

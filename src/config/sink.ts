@@ -58,7 +58,7 @@ export const sinkConfig: ConfigDefinition<SinkConfig> = defineConfig<SinkConfig>
       default: 'dragonfly-cdc-sink',
       format: 'text',
       pattern: /^\S{1,255}$/,
-      patternText: '1-255 characters without spaces',
+      patternText: 'a name of 1-255 characters without spaces',
     }),
     redis: {
       url: option({
@@ -89,7 +89,7 @@ export const sinkConfig: ConfigDefinition<SinkConfig> = defineConfig<SinkConfig>
         default: 'dragonfly-cdc:checkpoint',
         format: 'text',
         pattern: /^.+$/,
-        patternText: 'at least one character',
+        patternText: 'a non-empty string',
       }),
     },
     startFrom: option<(typeof START_POSITIONS)[number]>({

@@ -156,7 +156,7 @@ export const sourceConfig: ConfigDefinition<SourceConfig> = defineConfig<SourceC
         default: 'dragonfly-cdc',
         format: 'text',
         pattern: /^[A-Za-z0-9._-]{1,200}$/,
-        patternText: '1-200 letters, digits, ".", "_" or "-"',
+        patternText: 'a name of 1-200 letters, digits, ".", "_" or "-"',
       }),
     },
     buffer: {
