@@ -12,7 +12,8 @@ export function lazyRunner<C>(pipeline: string, modulePath: string, load: () => 
     } catch (error) {
       const missing =
         (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' &&
-        (error as Error).message.includes(modulePath.replace(/^(\.\.\/)+/, ''));
+        // only the pipeline module itself: a module missing deeper down is a real error of that pipeline
+        ((error as Error).message.split('\n')[0] ?? '').includes(`'${modulePath}'`);
       if (!missing) throw error;
       throw new Error(
         `the ${pipeline} pipeline is not part of this build (module ${modulePath.replace(/^(\.\.\/)+/, '')} not found); use a build that includes it`,

@@ -59,6 +59,19 @@ test('a pipeline missing from the build fails with a clear message', async () =>
     runner({} as SinkConfig, {} as Logger, new AbortController().signal),
     /the demo pipeline is not part of this build \(module nowhere\/run not found\)/,
   );
+  const deeper = Object.assign(
+    new Error("Cannot find module 'kafkajs-x'\nRequire stack:\n- /app/nowhere/run.ts"),
+    {
+      code: 'MODULE_NOT_FOUND',
+    },
+  );
+  const broken = lazyRunner<SinkConfig>('demo', '../../nowhere/run', () => {
+    throw deeper;
+  });
+  await assert.rejects(
+    broken({} as SinkConfig, {} as Logger, new AbortController().signal),
+    (error) => error === deeper,
+  );
   const notAFunction = lazyRunner<SinkConfig>('demo', 'x', () => ({}));
   await assert.rejects(
     notAFunction({} as SinkConfig, {} as Logger, new AbortController().signal),
