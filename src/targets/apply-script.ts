@@ -1,0 +1,147 @@
+/**
+ * The Lua script that applies one batch of one partition atomically (Redis runs a script like a
+ * MULTI/EXEC: nothing else runs in between) together with the partition's new position.
+ *
+ * Why a script rather than a bare MULTI/EXEC: inside EXEC, Redis runs every queued command even
+ * after one failed (WRONGTYPE, not an integer ...), and the position queued last would then pass
+ * the failed event and every event after it. The script stops at the first failing command and
+ * stores the position of the event that failed, so the stored position never passes an event that
+ * was not applied. It is also a compare-and-set on the position: a batch built for another position
+ * (a pipelined batch after a failure, a zombie consumer after a rebalance) applies only the events
+ * at or above the stored position, or nothing if the position is behind what the batch expects.
+ *
+ * ARGV: checkpoint key, position field, epoch field, expected position (-1 = none stored), event
+ * count, then per event: offset, position after it, epoch, command count, then per command:
+ * db, argument count, name, arguments. Every call goes through pcall so that a failure stops the
+ * batch instead of aborting the script halfway. Reply: {status, position, failed event index,
+ * failed command index, error}, status OK | FAILED | BEHIND.
+ */
+export const APPLY_SCRIPT = `
+local ck, pf, ef = ARGV[1], ARGV[2], ARGV[3]
+local expected = tonumber(ARGV[4])
+local storedText = redis.call('HGET', ck, pf)
+local stored = storedText and tonumber(storedText) or -1
+if stored < expected then return {'BEHIND', storedText or '-1', -1, -1, ''} end
+
+local function failed(r) return type(r) == 'table' and r.err ~= nil end
+
+local function run(at, argc)
+  local name = ARGV[at]
+  if name == '__PREPEND' then
+    local key, value = ARGV[at + 1], ARGV[at + 2]
+    local old = redis.pcall('GET', key)
+    if failed(old) then return old end
+    return redis.pcall('SET', key, value .. (old or ''), 'KEEPTTL')
+  elseif name == '__IF_TYPE' then
+    local t = redis.pcall('TYPE', ARGV[at + 2])
+    if failed(t) then return t end
+    if t.ok ~= ARGV[at + 1] then return 0 end
+    return redis.pcall(unpack(ARGV, at + 3, at + argc - 1))
+  elseif name == '__HSETEX' then
+    local key, mode, keep, abs = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]
+    for j = at + 5, at + argc - 1, 2 do
+      local field = ARGV[j]
+      local exists = redis.pcall('HEXISTS', key, field)
+      if failed(exists) then return exists end
+      if not ((mode == 'nx' and exists == 1) or (mode == 'xx' and exists == 0)) then
+        local r = redis.pcall('HSET', key, field, ARGV[j + 1])
+        if failed(r) then return r end
+        if abs ~= '-1' and not (keep == '1' and exists == 1) then
+          r = redis.pcall('HPEXPIREAT', key, abs, 'FIELDS', '1', field)
+          if failed(r) then return r end
+        end
+      end
+    end
+    return 1
+  elseif name == '__JSON_FROM_STRING' then
+    local key = ARGV[at + 1]
+    local text = redis.pcall('GET', key)
+    if failed(text) or not text then return text end
+    local ttl = redis.pcall('PTTL', key)
+    redis.pcall('DEL', key)
+    local r = redis.pcall('JSON.SET', key, '$', text)
+    if failed(r) then return r end
+    if type(ttl) == 'number' and ttl > 0 then redis.pcall('PEXPIRE', key, ttl) end
+    return r
+  end
+  return redis.pcall(unpack(ARGV, at, at + argc - 1))
+end
+
+local n = tonumber(ARGV[5])
+local i = 6
+local position, epoch = stored, nil
+local current = '0'
+local failure = nil
+for e = 0, n - 1 do
+  local offset, after, eventEpoch, count = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  local apply = offset >= stored
+  for c = 0, count - 1 do
+    local db, argc = ARGV[i], tonumber(ARGV[i + 1])
+    i = i + 2
+    if apply and failure == nil then
+      if db ~= current then
+        local s = redis.pcall('SELECT', db)
+        if failed(s) then failure = {e, c, s.err} else current = db end
+      end
+      if failure == nil then
+        local r = run(i, argc)
+        if failed(r) then failure = {e, c, r.err} end
+      end
+    end
+    i = i + argc
+  end
+  if failure ~= nil then break end
+  if apply then
+    position = after
+    epoch = eventEpoch
+  end
+end
+if current ~= '0' then redis.call('SELECT', '0') end
+local positionText = string.format('%.0f', position)
+if position ~= stored then redis.call('HSET', ck, pf, positionText) end
+if epoch ~= nil and epoch ~= '' then redis.call('HSET', ck, ef, epoch) end
+if failure ~= nil then return {'FAILED', positionText, failure[1], failure[2], failure[3]} end
+return {'OK', positionText, -1, -1, ''}
+`;
+
+/**
+ * Applies a barrier (FLUSHALL/FLUSHDB or the wipe for a new epoch) once for all flows. Each flow
+ * that reaches it records its arrival; the call that finds every flow arrived executes the wipe,
+ * keeping the sink's own keys (checkpoint and barrier hashes, matched by the glob in ARGV[8]) and
+ * marks the barrier done. Flows wait until it is done before they go past it.
+ *
+ * ARGV: checkpoint key (unused but kept for logs), barrier key, arrival field, flows needed,
+ * action (flushall | flushdb | pattern), action argument (db or glob), TTL of the barrier key in
+ * seconds, glob of the sink's own keys. Reply: DONE (already executed), WAITING or EXECUTED.
+ */
+export const BARRIER_SCRIPT = `
+local bk, field, needed = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local action, arg, ttl, own = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+redis.call('HSET', bk, field, '1')
+redis.call('EXPIRE', bk, ttl)
+if redis.call('HEXISTS', bk, 'done') == 1 then return 'DONE' end
+if redis.call('HLEN', bk) < needed then return 'WAITING' end
+local saved = {}
+if action == 'flushall' or (action == 'flushdb' and arg == '0') then
+  for _, k in ipairs(redis.call('KEYS', own)) do
+    saved[#saved + 1] = {k, redis.call('DUMP', k), redis.call('PTTL', k)}
+  end
+end
+if action == 'flushall' then
+  redis.call('FLUSHALL')
+elseif action == 'flushdb' then
+  redis.call('SELECT', arg)
+  redis.call('FLUSHDB')
+  redis.call('SELECT', '0')
+else
+  local keys = redis.call('KEYS', arg)
+  for j = 1, #keys, 1000 do redis.call('DEL', unpack(keys, j, math.min(j + 999, #keys))) end
+end
+for _, s in ipairs(saved) do
+  redis.call('RESTORE', s[1], s[3] > 0 and s[3] or 0, s[2], 'REPLACE')
+end
+redis.call('HSET', bk, 'done', '1')
+redis.call('EXPIRE', bk, ttl)
+return 'EXECUTED'
+`;

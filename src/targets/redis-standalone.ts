@@ -1,0 +1,160 @@
+/**
+ * The writer for a standalone Redis: one connection, batches applied through the apply script
+ * (atomic with the partition's position, see apply-script.ts), barriers through the barrier script,
+ * positions read back on assignment. The connection stays in database 0, where the checkpoint
+ * hash lives; the scripts SELECT other databases only inside themselves.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Redis, { type RedisOptions } from 'ioredis';
+import type { SinkConfig } from '../config/sink';
+import type { RedisCommand } from '../sink/commands';
+import { APPLY_SCRIPT, BARRIER_SCRIPT } from './apply-script';
+
+export interface BatchEvent {
+  offset: string;
+  /** the position stored once this event is applied (its offset + 1, or the start of an open value) */
+  after: string;
+  epoch: number;
+  commands: RedisCommand[];
+}
+
+export interface BatchRequest {
+  checkpointKey: string;
+  positionField: string;
+  epochField: string;
+  /** the position this batch continues from; null when none is stored yet */
+  expected: string | null;
+  events: BatchEvent[];
+}
+
+export type BatchResult =
+  | { status: 'ok'; position: string }
+  /** events before `eventIndex` are applied; the position points at the failed event */
+  | { status: 'failed'; position: string; eventIndex: number; commandIndex: number; error: string }
+  /** the stored position is behind what the batch expects: nothing was applied */
+  | { status: 'behind'; position: string | null };
+
+export interface BarrierRequest {
+  checkpointKey: string;
+  barrierKey: string;
+  flow: number;
+  flows: number;
+  action: { kind: 'flushall' } | { kind: 'flushdb'; db: number } | { kind: 'pattern'; glob: string };
+  ttlSeconds: number;
+  ownKeysGlob: string;
+}
+
+export type BarrierState = 'DONE' | 'WAITING' | 'EXECUTED';
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
+/** ioredis connection options from the sink's redis settings (URL, user, password, TLS). */
+export function redisOptions(config: SinkConfig['redis']): RedisOptions {
+  const options: RedisOptions = {
+    // commands wait for a reconnection instead of failing at once; the sink retries on top
+    maxRetriesPerRequest: 3,
+    enableReadyCheck: true,
+    lazyConnect: true,
+  };
+  if (config.username) options.username = config.username;
+  if (config.password) options.password = config.password;
+  const tls = config.tls;
+  if (tls.enabled || config.url.startsWith('rediss://')) {
+    options.tls = {
+      rejectUnauthorized: tls.rejectUnauthorized,
+      ...(tls.ca ? { ca: readFileSync(tls.ca) } : {}),
+      ...(tls.cert ? { cert: readFileSync(tls.cert) } : {}),
+      ...(tls.key ? { key: readFileSync(tls.key) } : {}),
+    };
+  }
+  return options;
+}
+
+export class RedisStandaloneWriter {
+  private readonly applySha = sha1(APPLY_SCRIPT);
+  private readonly barrierSha = sha1(BARRIER_SCRIPT);
+
+  constructor(readonly redis: Redis) {}
+
+  static async connect(config: SinkConfig['redis']): Promise<RedisStandaloneWriter> {
+    const redis = new Redis(config.url, redisOptions(config));
+    await redis.connect();
+    return new RedisStandaloneWriter(redis);
+  }
+
+  async apply(request: BatchRequest): Promise<BatchResult> {
+    const args: (string | Buffer)[] = [
+      request.checkpointKey,
+      request.positionField,
+      request.epochField,
+      request.expected ?? '-1',
+      String(request.events.length),
+    ];
+    for (const event of request.events) {
+      args.push(event.offset, event.after, String(event.epoch), String(event.commands.length));
+      for (const cmd of event.commands) {
+        args.push(String(cmd.db), String(cmd.args.length + 1), cmd.name, ...cmd.args);
+      }
+    }
+    const reply = (await this.runScript(this.applySha, APPLY_SCRIPT, args)) as unknown[];
+    const [status, position, eventIndex, commandIndex, error] = reply.map((v) => String(v));
+    if (status === 'BEHIND')
+      return { status: 'behind', position: position === '-1' ? null : (position as string) };
+    if (status === 'FAILED') {
+      return {
+        status: 'failed',
+        position: position as string,
+        eventIndex: Number(eventIndex),
+        commandIndex: Number(commandIndex),
+        error: error ?? '',
+      };
+    }
+    return { status: 'ok', position: position as string };
+  }
+
+  async barrier(request: BarrierRequest): Promise<BarrierState> {
+    const action = request.action;
+    const argument =
+      action.kind === 'flushdb' ? String(action.db) : action.kind === 'pattern' ? action.glob : '';
+    const reply = await this.runScript(this.barrierSha, BARRIER_SCRIPT, [
+      request.checkpointKey,
+      request.barrierKey,
+      `flow:${request.flow}`,
+      String(request.flows),
+      action.kind,
+      argument,
+      String(request.ttlSeconds),
+      request.ownKeysGlob,
+    ]);
+    return String(reply) as BarrierState;
+  }
+
+  /** Stored values of some checkpoint fields (null where none is stored). */
+  async readFields(checkpointKey: string, fields: string[]): Promise<(string | null)[]> {
+    if (fields.length === 0) return [];
+    return this.redis.hmget(checkpointKey, ...fields);
+  }
+
+  /** Sets fields only where none is stored yet (start positions agreed by every sink process). */
+  async initFields(checkpointKey: string, values: Map<string, string>): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const [field, value] of values) pipeline.hsetnx(checkpointKey, field, value);
+    await pipeline.exec();
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async runScript(sha: string, script: string, args: (string | Buffer)[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(sha, 0, ...args);
+    } catch (e) {
+      if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+      return this.redis.eval(script, 0, ...args);
+    }
+  }
+}
