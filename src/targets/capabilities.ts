@@ -120,12 +120,7 @@ export function capabilitiesFrom(
 export async function detectCapabilities(redis: Redis): Promise<TargetCapabilities> {
   const info = String(await redis.call('INFO', 'server'));
   const commandReply = await redis.call('COMMAND');
-  let moduleReply: unknown = [];
-  try {
-    moduleReply = await redis.call('MODULE', 'LIST');
-  } catch {
-    moduleReply = [];
-  }
+  const moduleReply: unknown = await redis.call('MODULE', 'LIST').catch(() => []);
   return capabilitiesFrom(info, commandReply, moduleReply);
 }
 

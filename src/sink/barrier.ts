@@ -1,0 +1,83 @@
+/**
+ * Cross-partition order points, coordinated through the target so that several sink processes can
+ * share the partitions: FLUSHALL/FLUSHDB (journaled on every flow with one txid) and the wipe for a
+ * new epoch (epochPolicy=flush). Each flow records its arrival; the flow that completes the set
+ * executes the wipe once; every flow waits until it is done, then goes past it.
+ */
+import type { Logger } from '../observability/logger';
+import type { BarrierRequest, RedisStandaloneWriter } from '../targets/redis-standalone';
+import { barrierKey, ownKeysGlob } from './checkpoint';
+import type { KeyMapping } from './db-mapping';
+import { PartitionReleased } from './errors';
+import { sinkMetrics } from './metrics';
+
+export interface BarrierSpec {
+  /** unique within the topic: "flush:<epoch>:<txid>:<scope>" or "epoch:<epoch>" */
+  id: string;
+  kind: 'flush' | 'epoch';
+  /** every source database, or one */
+  scope: { all: true } | { all: false; sourceDb: number };
+  flow: number;
+  flows: number;
+}
+
+export interface WaitControl {
+  /** false once the partition is revoked or the sink stops */
+  active(): boolean;
+  heartbeat(): Promise<void>;
+}
+
+const POLL_MS = 100;
+/** Barrier hashes expire a week after the last flow touched them. */
+const BARRIER_TTL_SECONDS = 7 * 24 * 3600;
+
+export class BarrierCoordinator {
+  constructor(
+    private readonly writer: RedisStandaloneWriter,
+    private readonly checkpointKey: string,
+    private readonly topic: string,
+    private readonly keys: KeyMapping,
+    private readonly logger: Logger,
+  ) {}
+
+  private action(spec: BarrierSpec): BarrierRequest['action'] {
+    if (this.keys.prefixed) {
+      const glob = spec.scope.all ? this.keys.allPattern() : this.keys.dbPattern(spec.scope.sourceDb);
+      return { kind: 'pattern', glob: glob ?? '*' };
+    }
+    return spec.scope.all ? { kind: 'flushall' } : { kind: 'flushdb', db: this.keys.db(spec.scope.sourceDb) };
+  }
+
+  /** Resolves once the barrier has been executed (by this flow or another); throws PartitionReleased. */
+  async pass(spec: BarrierSpec, control: WaitControl): Promise<void> {
+    const request: BarrierRequest = {
+      checkpointKey: this.checkpointKey,
+      barrierKey: barrierKey(this.checkpointKey, this.topic, spec.id),
+      flow: spec.flow,
+      flows: spec.flows,
+      action: this.action(spec),
+      ttlSeconds: BARRIER_TTL_SECONDS,
+      ownKeysGlob: ownKeysGlob(this.checkpointKey),
+    };
+    let waitingLogged = false;
+    for (;;) {
+      const state = await this.writer.barrier(request);
+      if (state !== 'WAITING') {
+        sinkMetrics.barriers.inc({ kind: spec.kind, outcome: state === 'EXECUTED' ? 'executed' : 'passed' });
+        if (state === 'EXECUTED')
+          this.logger.info({ barrier: spec.id }, `barrier ${spec.id} executed by flow ${spec.flow}`);
+        return;
+      }
+      if (!waitingLogged) {
+        this.logger.info(
+          { barrier: spec.id },
+          `flow ${spec.flow} waits at barrier ${spec.id} for the other flows`,
+        );
+        waitingLogged = true;
+      }
+      if (!control.active()) throw new PartitionReleased(`${this.topic} flow ${spec.flow}`);
+      await control.heartbeat();
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Where the sink keeps its state in the target, next to the data: the checkpoint hash
+ * (`<checkpoint.key>`, field `<topic>/<partition>` → next offset to apply, field
+ * `<topic>/<partition>/epoch` → source epoch of the last applied event) and the barrier hashes
+ * (`<checkpoint.key>:barrier:<topic>:<id>`). Deleting every key starting with `<checkpoint.key>`
+ * makes the sink start over (start.from decides where).
+ */
+
+export function positionField(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
+}
+
+export function epochField(topic: string, partition: number): string {
+  return `${topic}/${partition}/epoch`;
+}
+
+export function barrierKey(checkpointKey: string, topic: string, id: string): string {
+  return `${checkpointKey}:barrier:${topic}:${id}`;
+}
+
+/** Glob matching every key of the sink's own state (kept across a FLUSHALL). */
+export function ownKeysGlob(checkpointKey: string): string {
+  return `${checkpointKey.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+}
+
+/** Next offset after `offset` (Kafka offsets are 64-bit decimal strings). */
+export function nextOffset(offset: string): string {
+  return (BigInt(offset) + 1n).toString();
+}
+
+export function offsetBefore(a: string, b: string): boolean {
+  return BigInt(a) < BigInt(b);
+}

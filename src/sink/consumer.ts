@@ -1,0 +1,174 @@
+/**
+ * The Kafka side: a consumer group over the topic. Partitions are consumed concurrently, each by its
+ * PartitionWorker, events within a partition strictly in order (eachBatch, offsets resolved by hand
+ * once applied, heartbeats between batches). On every (re)assignment a partition re-reads its
+ * position from the target and seeks there; the group offset is committed after each applied batch
+ * for lag tools only — the target's position is the truth.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { SinkConfig } from '../config/sink';
+import type { EventCodec } from '../events/codec';
+import type { Logger } from '../observability/logger';
+import type { RedisStandaloneWriter } from '../targets/redis-standalone';
+import { Applier, type ApplierOptions } from './applier';
+import type { BarrierCoordinator } from './barrier';
+import type { DeadLetterQueue } from './dead-letter';
+import { PartitionReleased } from './errors';
+import { sinkMetrics } from './metrics';
+import { PartitionWorker } from './partition-worker';
+import { earliestOffsets, findLatestSnapshot } from './start-position';
+
+export interface SinkConsumerDeps {
+  kafka: Kafka;
+  config: SinkConfig;
+  writer: RedisStandaloneWriter;
+  codec: EventCodec;
+  applier: ApplierOptions;
+  barriers: BarrierCoordinator;
+  deadLetters: DeadLetterQueue;
+  logger: Logger;
+}
+
+/** More partitions than this are consumed in turns (a barrier needs every flow's partition running). */
+const MAX_CONCURRENT_PARTITIONS = 256;
+
+interface PartitionState {
+  worker: PartitionWorker;
+  ready: boolean;
+}
+
+export class SinkConsumer {
+  private readonly consumer: Consumer;
+  private readonly partitions = new Map<number, PartitionState>();
+  private startPositions: Promise<Map<number, string> | null> | null = null;
+  private failure: ((error: Error) => void) | null = null;
+  private halted = false;
+  readonly failed: Promise<never>;
+
+  constructor(private readonly deps: SinkConsumerDeps) {
+    this.consumer = deps.kafka.consumer({ groupId: deps.config.groupId, allowAutoTopicCreation: false });
+    this.failed = new Promise<never>((_, reject) => {
+      this.failure = reject;
+    });
+    this.failed.catch(() => undefined);
+    // a rebalance may have moved partitions (and their positions) between processes
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const state of this.partitions.values()) state.ready = false;
+      deps.logger.info({ assignment: payload.memberAssignment }, 'joined the consumer group');
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.fail(payload.error);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.deps.config.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: MAX_CONCURRENT_PARTITIONS,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  /** Stops all processing: after a failure no partition may go on past the event that failed. */
+  private fail(error: Error): void {
+    this.halted = true;
+    this.failure?.(error);
+  }
+
+  private state(partition: number): PartitionState {
+    let state = this.partitions.get(partition);
+    if (state === undefined) {
+      state = { worker: new PartitionWorker(this.workerDeps(partition)), ready: false };
+      this.partitions.set(partition, state);
+    }
+    return state;
+  }
+
+  /** Where a partition without a stored position starts (start.from), agreed through the target. */
+  private async startFor(partition: number): Promise<string | null> {
+    const { kafka, config, codec, writer, logger } = this.deps;
+    if (this.startPositions === null) {
+      this.startPositions = (async () => {
+        let starts =
+          config.startFrom === 'latest-snapshot'
+            ? await findLatestSnapshot(kafka, config.topic, config.groupId, codec, logger)
+            : null;
+        if (starts === null) {
+          if (config.startFrom === 'latest-snapshot')
+            logger.warn(`no complete snapshot in ${config.topic}: starting from the earliest events`);
+          starts = await earliestOffsets(kafka, config.topic);
+        }
+        return starts;
+      })();
+    }
+    const starts = await this.startPositions;
+    const offset = starts?.get(partition) ?? null;
+    if (offset === null) return null;
+    // every process proposes the same start; the first stored one wins
+    await writer.initFields(config.checkpoint.key, new Map([[`${config.topic}/${partition}`, offset]]));
+    return this.partitions.get(partition)?.worker.load() ?? null;
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale, heartbeat, resolveOffset, commitOffsetsIfNecessary } = payload;
+    const topic = batch.topic;
+    const partition = batch.partition;
+    const active = (): boolean => !this.halted && isRunning() && !isStale();
+    if (!active() || batch.messages.length === 0) return;
+    const state = this.state(partition);
+    try {
+      if (!state.ready) {
+        state.worker = new PartitionWorker(this.workerDeps(partition));
+        let start = await state.worker.load();
+        if (start === null) start = await this.startFor(partition);
+        state.ready = true;
+        if (start !== null && start !== batch.firstOffset()) {
+          this.deps.logger.info(
+            { partition, offset: start },
+            `partition ${partition}: continuing at offset ${start}`,
+          );
+          this.consumer.seek({ topic, partition, offset: start });
+          return;
+        }
+      }
+      const result = await state.worker.process(batch.messages, {
+        active,
+        heartbeat,
+        resolveOffset,
+      });
+      if (result.kind === 'reseek') {
+        state.ready = false;
+        this.consumer.seek({ topic, partition, offset: result.offset });
+        return;
+      }
+      sinkMetrics.lag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
+      await commitOffsetsIfNecessary();
+    } catch (error) {
+      if (error instanceof PartitionReleased) return;
+      this.fail(error as Error);
+    }
+  }
+
+  private workerDeps(partition: number): ConstructorParameters<typeof PartitionWorker>[0] {
+    const { config, writer, codec, barriers, deadLetters, logger } = this.deps;
+    return {
+      topic: config.topic,
+      partition,
+      config,
+      writer,
+      applier: new Applier(this.deps.applier),
+      codec,
+      barriers,
+      deadLetters,
+      logger: logger.child({ partition }),
+      now: () => Date.now(),
+    };
+  }
+}

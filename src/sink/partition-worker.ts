@@ -1,0 +1,318 @@
+/**
+ * Applies the events of one partition, strictly in order: decode, plan (applier), gather into
+ * batches of at most batch.maxEvents, apply each batch with its new position atomically, handle
+ * barriers, failures (retry, dead letter or stop) and the stored position (events below it are
+ * skipped; a position behind what we expected means re-reading from there).
+ */
+import type { KafkaMessage } from 'kafkajs';
+import type { SinkConfig } from '../config/sink';
+import type { EventCodec } from '../events/codec';
+import type { ChangeEvent } from '../events/model';
+import type { Logger } from '../observability/logger';
+import type { BatchEvent, RedisStandaloneWriter } from '../targets/redis-standalone';
+import { opensValue, type Applier, type ApplyPlan } from './applier';
+import type { BarrierCoordinator, WaitControl } from './barrier';
+import { epochField, nextOffset, offsetBefore, positionField } from './checkpoint';
+import type { DeadLetterQueue } from './dead-letter';
+import { classifyRedisError, EventApplyError, TargetError, type EventLocation } from './errors';
+import { sinkMetrics } from './metrics';
+
+export interface WorkerDeps {
+  topic: string;
+  partition: number;
+  config: SinkConfig;
+  writer: RedisStandaloneWriter;
+  applier: Applier;
+  codec: EventCodec;
+  barriers: BarrierCoordinator;
+  deadLetters: DeadLetterQueue;
+  logger: Logger;
+  now: () => number;
+}
+
+export interface BatchControl extends WaitControl {
+  /** the message at `offset` is done (applied or dead-lettered): the group may commit past it */
+  resolveOffset(offset: string): void;
+}
+
+export type ProcessResult = { kind: 'done' } | { kind: 'reseek'; offset: string };
+
+interface Pending {
+  message: KafkaMessage;
+  event: BatchEvent;
+}
+
+class Reseek extends Error {
+  constructor(readonly offset: string) {
+    super(`re-read from ${offset}`);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class PartitionWorker {
+  /** the position stored in the target (next offset to apply); null = none yet */
+  position: string | null = null;
+  /** source epoch of the last applied event */
+  epoch: number | null = null;
+  private openValueStart: string | null = null;
+  private pending: Pending[] = [];
+  private readonly loggedRows = new Set<string>();
+  private readonly positionKey: string;
+  private readonly epochKey: string;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.positionKey = positionField(deps.topic, deps.partition);
+    this.epochKey = epochField(deps.topic, deps.partition);
+  }
+
+  /** Reads the stored position and epoch; forgets anything half-read before. */
+  async load(): Promise<string | null> {
+    const [position, epoch] = await this.deps.writer.readFields(this.deps.config.checkpoint.key, [
+      this.positionKey,
+      this.epochKey,
+    ]);
+    this.position = position ?? null;
+    this.epoch = epoch === null || epoch === undefined ? null : Number(epoch);
+    this.openValueStart = null;
+    this.pending = [];
+    return this.position;
+  }
+
+  private at(message: KafkaMessage): EventLocation {
+    return { topic: this.deps.topic, partition: this.deps.partition, offset: message.offset };
+  }
+
+  async process(messages: KafkaMessage[], control: BatchControl): Promise<ProcessResult> {
+    try {
+      for (const message of messages) {
+        if (!control.active()) break;
+        if (this.position !== null && offsetBefore(message.offset, this.position)) continue;
+        await this.take(message, control);
+        if (this.pending.length >= this.deps.config.batch.maxEvents) await this.flush(control);
+      }
+      await this.flush(control);
+      return { kind: 'done' };
+    } catch (e) {
+      if (!(e instanceof Reseek)) throw e;
+      this.pending = [];
+      this.openValueStart = null;
+      return { kind: 'reseek', offset: e.offset };
+    }
+  }
+
+  private async take(message: KafkaMessage, control: BatchControl): Promise<void> {
+    let event: ChangeEvent;
+    let plan: ApplyPlan;
+    try {
+      if (message.value === null) throw new Error('the message has no value (a tombstone)');
+      event = await this.deps.codec.decodeValue(message.value);
+      plan = this.deps.applier.plan(event, this.deps.now());
+    } catch (e) {
+      await this.flush(control);
+      await this.eventFailed(
+        message,
+        'decode-error',
+        (e as Error).message,
+        'the event cannot be read as a change event',
+      );
+      this.push(message, null, []);
+      return;
+    }
+    this.count(plan);
+    switch (plan.kind) {
+      case 'commands':
+        this.push(message, event, plan.commands);
+        return;
+      case 'skip':
+      case 'pending':
+        this.push(message, event, []);
+        return;
+      case 'barrier':
+        await this.flush(control);
+        await this.deps.barriers.pass(
+          {
+            id: `flush:${event.source.epoch}:${event.source.txid ?? 0}:${plan.scope.all ? 'all' : `db${plan.scope.db}`}`,
+            kind: 'flush',
+            scope: plan.scope.all ? { all: true } : { all: false, sourceDb: plan.scope.db },
+            flow: event.source.flow,
+            flows: event.source.shardCount,
+          },
+          control,
+        );
+        this.push(message, event, []);
+        return;
+      case 'snapshotStarted':
+        if (this.deps.config.epochPolicy === 'flush' && this.epoch !== null && plan.epoch > this.epoch) {
+          await this.flush(control);
+          await this.deps.barriers.pass(
+            {
+              id: `epoch:${plan.epoch}`,
+              kind: 'epoch',
+              scope: { all: true },
+              flow: event.source.flow,
+              flows: plan.flows,
+            },
+            control,
+          );
+        }
+        this.push(message, event, []);
+        return;
+      case 'deadLetter':
+        await this.flush(control);
+        await this.deadLetter(message, 'policy', plan.reason);
+        this.push(message, event, []);
+        return;
+      case 'unsupported':
+        await this.flush(control);
+        await this.eventFailed(
+          message,
+          'unsupported',
+          plan.reason,
+          'see docs/sink.md for what the sink can translate for this target',
+        );
+        this.push(message, event, []);
+        return;
+    }
+  }
+
+  /** Queues an event; its `after` keeps the position at the start of a value still being written. */
+  private push(message: KafkaMessage, event: ChangeEvent | null, commands: BatchEvent['commands']): void {
+    let after = nextOffset(message.offset);
+    if (event !== null && opensValue(event)) {
+      const payload = event.payload as { chunk: { index: number } };
+      if (payload.chunk.index === 0 || this.openValueStart === null) this.openValueStart = message.offset;
+      after = this.openValueStart;
+    } else {
+      this.openValueStart = null;
+    }
+    const epoch = event?.source.epoch ?? this.epoch ?? 0;
+    if (event !== null) this.epoch = event.source.epoch;
+    this.pending.push({ message, event: { offset: message.offset, after, epoch, commands } });
+  }
+
+  private count(plan: ApplyPlan): void {
+    if (plan.kind === 'commands') {
+      sinkMetrics.translations.inc({ row: plan.row, exact: String(plan.exact) });
+      if (!plan.exact)
+        this.logOnce(
+          plan.row,
+          `events of row "${plan.row}" are written inexactly to this target (see docs/sink.md)`,
+        );
+    } else if (plan.kind === 'skip') {
+      sinkMetrics.skipped.inc({ row: plan.row });
+      if (plan.row === 'cross-shard-store-piece')
+        this.deps.logger.warn(`skipped a journaled command: ${plan.reason}`);
+      else if (plan.row !== 'marker')
+        this.logOnce(plan.row, `skipping events of row "${plan.row}": ${plan.reason}`);
+    }
+  }
+
+  private logOnce(row: string, message: string): void {
+    if (this.loggedRows.has(row)) return;
+    this.loggedRows.add(row);
+    this.deps.logger.warn({ row, partition: this.deps.partition }, message);
+  }
+
+  /** Applies what is queued; on return everything queued is applied or dead-lettered. */
+  private async flush(control: BatchControl): Promise<void> {
+    let transientFailures = 0;
+    const { maxAttempts, initialBackoffMs } = this.deps.config.retry;
+    const retry = async (what: string, hint: string): Promise<void> => {
+      transientFailures++;
+      sinkMetrics.retries.inc({ topic: this.deps.topic });
+      if (transientFailures >= maxAttempts) {
+        throw new TargetError(`writing to the target failed ${transientFailures} times, last: ${what}`, hint);
+      }
+      const wait = initialBackoffMs * 2 ** (transientFailures - 1);
+      this.deps.logger.warn(
+        { attempt: transientFailures, waitMs: wait },
+        `target write failed (${what}); retrying`,
+      );
+      await control.heartbeat();
+      await sleep(wait);
+    };
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      let result;
+      try {
+        result = await this.deps.writer.apply({
+          checkpointKey: this.deps.config.checkpoint.key,
+          positionField: this.positionKey,
+          epochField: this.epochKey,
+          expected: this.position,
+          events: batch.map((p) => p.event),
+        });
+      } catch (e) {
+        const failure = classifyRedisError((e as Error).message);
+        if (failure.kind === 'transient') {
+          await retry(failure.what, failure.hint);
+          continue;
+        }
+        throw new TargetError(`the target refused the batch: ${failure.what}`, failure.hint);
+      }
+      sinkMetrics.batches.inc({ topic: this.deps.topic });
+      if (result.status === 'behind') {
+        this.deps.logger.warn(
+          { stored: result.position, expected: this.position },
+          'the stored position is behind this batch (another process or a failed batch): re-reading from it',
+        );
+        this.position = result.position;
+        throw new Reseek(result.position ?? '0');
+      }
+      this.position = result.position;
+      const applied = result.status === 'ok' ? batch.length : result.eventIndex;
+      if (applied > 0) {
+        sinkMetrics.eventsApplied.inc({ topic: this.deps.topic }, applied);
+        control.resolveOffset((batch[applied - 1] as Pending).message.offset);
+      }
+      if (result.status === 'ok') {
+        this.pending = [];
+        return;
+      }
+      const failed = batch[result.eventIndex] as Pending;
+      const failure = classifyRedisError(result.error);
+      if (failure.kind === 'fatal')
+        throw new TargetError(`the target refused a command: ${failure.what}`, failure.hint);
+      if (failure.kind === 'transient') {
+        this.pending = batch.slice(result.eventIndex);
+        await retry(failure.what, failure.hint);
+        continue;
+      }
+      const command = failed.event.commands[result.commandIndex];
+      await this.eventFailed(
+        failed.message,
+        'redis-error',
+        `${command?.name ?? 'a command'} failed: ${failure.what}`,
+        failure.hint,
+      );
+      this.pending = [
+        { ...failed, event: { ...failed.event, commands: [] } },
+        ...batch.slice(result.eventIndex + 1),
+      ];
+    }
+  }
+
+  /** errors.tolerance: none stops here (the position stays at this event), all dead-letters it. */
+  private async eventFailed(message: KafkaMessage, kind: string, what: string, hint: string): Promise<void> {
+    if (this.deps.config.errors.tolerance === 'none') {
+      throw new EventApplyError(
+        this.at(message),
+        what,
+        `${hint}. Fix the cause and restart (the sink resumes at this event), or set errors.tolerance=all to dead-letter such events`,
+      );
+    }
+    await this.deadLetter(message, kind, what);
+  }
+
+  private async deadLetter(message: KafkaMessage, kind: string, reason: string): Promise<void> {
+    await this.deps.deadLetters.send({
+      at: this.at(message),
+      kind,
+      reason,
+      key: message.key ?? null,
+      value: message.value ?? null,
+      headers: message.headers,
+    });
+  }
+}
