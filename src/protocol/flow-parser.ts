@@ -2,8 +2,14 @@ import { ByteQueue } from './byte-queue';
 import { decompressLz4Frame, decompressZstdFrame } from './compression';
 import { Cursor, hex } from './cursor';
 import { isNeedMore, NEED_MORE, ProtocolError } from './errors';
-import { JournalEntry, JournalState, readJournalEntry } from './journal';
-import { EntryReader, OPCODE_DF_MASK, OPCODE_EXPIRETIME_MS } from './rdb/entry-reader';
+import { JournalState, readJournalEntry } from './journal';
+import {
+  EntryReader,
+  OPCODE_DF_MASK,
+  OPCODE_EXPIRETIME_MS,
+  readEntryHeader,
+  snapshotEntry,
+} from './rdb/entry-reader';
 import { isSupportedRdbVersion, MAX_RDB_VERSION, MIN_RDB_VERSION } from './rdb/rdb-version';
 import {
   OPCODE_SHARD_DOC_INDEX,
@@ -12,8 +18,10 @@ import {
   VectorIndexReader,
 } from './rdb/search-index';
 import { runSteps, ScanCounter, StepReader } from './rdb/steps';
+import { readStringView } from './rdb/strings';
 import { TaggedChunks } from './rdb/tagged';
 import { isRdbTypeId } from './rdb/type-ids';
+import { oneStepValueReader } from './rdb/value-reader';
 import { FlowItem, JournalRecord } from './types';
 
 /**
@@ -230,7 +238,7 @@ export class FlowStreamParser {
     }
   }
 
-  /** Reads one complete item, or starts a stepwise one (this.pending, cursor left at its start). */
+  /** Reads one complete item, or the start of a stepwise one (then this.pending continues it). */
   private readItem(c: Cursor, out: FlowItem[]): void {
     switch (this.phase) {
       case 'header':
@@ -323,36 +331,38 @@ export class FlowStreamParser {
       default:
         if (op === OPCODE_EXPIRETIME_MS || op === OPCODE_DF_MASK || isRdbTypeId(op)) {
           c.pos = at;
-          this.pending = new EntryReader(this.db, this.rdbVersion);
+          this.readEntry(c, out);
           return;
         }
         throw c.error('RDB item', `${EXPECTED_RDB_ITEM}, got 0x${hex(op)}`, at);
     }
   }
 
+  /**
+   * A key entry. Values that are one string are read at once (the whole entry is one item); the
+   * others continue element by element as this.pending, starting after the header.
+   */
+  private readEntry(c: Cursor, out: FlowItem[]): void {
+    const header = readEntryHeader(c);
+    const readValue = oneStepValueReader(header.rdbType, this.rdbVersion);
+    if (readValue) {
+      out.push({ kind: 'entry', entry: snapshotEntry(this.db, header, readValue(c)) });
+      this.entries++;
+      return;
+    }
+    this.pending = new EntryReader(this.db, this.rdbVersion, header);
+  }
+
   /** JOURNAL_BLOB (spec 3.7): packed count, then one RDB string holding that many records. */
   private readJournalBlob(c: Cursor, out: FlowItem[]): void {
     const count = c.packed('JOURNAL_BLOB count');
     const dataAt = c.offset;
-    const data = c.rdbString('JOURNAL_BLOB records');
-    const rc = new Cursor(data);
-    const inBlob = (expected: string): ProtocolError =>
-      new ProtocolError({ offset: dataAt, item: 'JOURNAL_BLOB records', expected });
-    const entries: JournalEntry[] = [];
-    try {
-      for (let i = 0; i < count; i++) entries.push(readJournalEntry(rc, this.journalState));
-    } catch (e) {
-      if (isNeedMore(e))
-        throw inBlob(`${count} complete records, the string ends inside record ${entries.length + 1}`);
-      if (e instanceof ProtocolError) throw inBlob(`${e.message} (offset counted within the blob string)`);
-      throw e;
-    }
-    const records: JournalRecord[] = [];
-    for (const entry of entries) {
-      if (entry.kind === 'lsn') throw inBlob('journal records only, got an LSN entry (never sent in blobs)');
-      records.push(entry.record);
-    }
-    if (rc.pos !== rc.end) throw inBlob(`exactly ${count} records, ${rc.end - rc.pos} bytes left over`);
+    const records = readBlobRecords(
+      readStringView(c, 'JOURNAL_BLOB records'),
+      count,
+      this.journalState,
+      dataAt,
+    );
     for (const record of records) out.push({ kind: 'journal', record, inSnapshot: true });
     this.journalRecords += records.length;
   }
@@ -442,4 +452,41 @@ export class FlowStreamParser {
     this.phase = 'journal';
     out.push({ kind: 'rdbEnd' });
   }
+}
+
+/**
+ * The records of one JOURNAL_BLOB string: exactly `count` journal records, no LSN entries. Errors
+ * point at the blob string (`dataAt`); offsets inside the string are named in the message.
+ */
+function readBlobRecords(data: Buffer, count: number, state: JournalState, dataAt: number): JournalRecord[] {
+  const rc = new Cursor(data);
+  const records: JournalRecord[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const entry = readJournalEntry(rc, state);
+      if (entry.kind === 'lsn')
+        throw blobError(dataAt, 'journal records only, got an LSN entry (never sent in blobs)');
+      records.push(entry.record);
+    }
+  } catch (e) {
+    if (isNeedMore(e)) {
+      throw blobError(
+        dataAt,
+        `${count} complete records, the string ends inside record ${records.length + 1}`,
+      );
+    }
+    if (e instanceof ProtocolError && e.item !== BLOB_RECORDS) {
+      throw blobError(dataAt, `${e.message} (offset counted within the blob string)`);
+    }
+    throw e;
+  }
+  if (rc.pos !== rc.end)
+    throw blobError(dataAt, `exactly ${count} records, ${rc.end - rc.pos} bytes left over`);
+  return records;
+}
+
+const BLOB_RECORDS = 'JOURNAL_BLOB records';
+
+function blobError(offset: number, expected: string): ProtocolError {
+  return new ProtocolError({ offset, item: BLOB_RECORDS, expected });
 }

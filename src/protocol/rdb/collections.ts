@@ -4,6 +4,7 @@ import { ExpireAtMs, RdbValue } from '../types';
 import { decodeZiplist } from '../ziplist';
 import { StepReader } from './steps';
 import { memberExpireAtMs } from './text';
+import { copyOf, readString, readStringView } from './strings';
 
 /**
  * Containers written element by element (spec 4.4): a packed count, then that many elements. Each
@@ -40,7 +41,7 @@ export class SetReader extends CountedReader<RdbValue> {
   }
 
   protected readElement(c: Cursor): void {
-    this.members.push(c.rdbString('SET member'));
+    this.members.push(readString(c, 'SET member'));
   }
 
   result(): RdbValue {
@@ -58,9 +59,9 @@ export class SetWithExpiryReader extends CountedReader<RdbValue> {
   }
 
   protected readElement(c: Cursor): void {
-    const member = c.rdbString('SET_WITH_EXPIRY member');
+    const member = readString(c, 'SET_WITH_EXPIRY member');
     const ttlAt = c.offset;
-    const ttl = c.rdbString('SET_WITH_EXPIRY member TTL');
+    const ttl = readStringView(c, 'SET_WITH_EXPIRY member TTL');
     const expireAt = memberExpireAtMs(ttl, { offset: ttlAt, item: 'SET_WITH_EXPIRY member TTL' });
     this.members.push(member);
     this.expiries.push(expireAt);
@@ -82,8 +83,8 @@ export class HashReader extends CountedReader<RdbValue> {
   }
 
   protected readElement(c: Cursor): void {
-    const field = c.rdbString('HASH field');
-    const value = c.rdbString('HASH value');
+    const field = readString(c, 'HASH field');
+    const value = readString(c, 'HASH value');
     this.fields.push({ field, value });
   }
 
@@ -101,10 +102,10 @@ export class HashWithExpiryReader extends CountedReader<RdbValue> {
   }
 
   protected readElement(c: Cursor): void {
-    const field = c.rdbString('HASH_WITH_EXPIRY field');
-    const value = c.rdbString('HASH_WITH_EXPIRY value');
+    const field = readString(c, 'HASH_WITH_EXPIRY field');
+    const value = readString(c, 'HASH_WITH_EXPIRY value');
     const ttlAt = c.offset;
-    const ttl = c.rdbString('HASH_WITH_EXPIRY field TTL');
+    const ttl = readStringView(c, 'HASH_WITH_EXPIRY field TTL');
     const expireAtMs = memberExpireAtMs(ttl, { offset: ttlAt, item: 'HASH_WITH_EXPIRY field TTL' });
     this.fields.push({ field, value, expireAtMs });
   }
@@ -123,7 +124,7 @@ export class Zset2Reader extends CountedReader<RdbValue> {
   }
 
   protected readElement(c: Cursor): void {
-    const member = c.rdbString('ZSET_2 member');
+    const member = readString(c, 'ZSET_2 member');
     const scoreAt = c.pos;
     const score = c.f64le();
     if (Number.isNaN(score)) throw c.error('ZSET_2 score', 'a score that is not NaN', scoreAt);
@@ -150,9 +151,9 @@ export class Quicklist2Reader extends CountedReader<RdbValue> {
     const kindAt = c.pos;
     const kind = c.packed('LIST_QUICKLIST_2 node container');
     const nodeAt = c.offset;
-    const node = c.rdbString('LIST_QUICKLIST_2 node');
+    const node = readStringView(c, 'LIST_QUICKLIST_2 node');
     if (kind === QUICKLIST_NODE_PLAIN) {
-      this.items.push(node);
+      this.items.push(copyOf(node, 0, node.length));
     } else if (kind === QUICKLIST_NODE_PACKED) {
       for (const item of decodeListpack(node, nodeAt)) this.items.push(item);
     } else {
@@ -175,7 +176,7 @@ export class QuicklistReader extends CountedReader<RdbValue> {
 
   protected readElement(c: Cursor): void {
     const nodeAt = c.offset;
-    const node = c.rdbString('LIST_QUICKLIST node');
+    const node = readStringView(c, 'LIST_QUICKLIST node');
     for (const item of decodeZiplist(node, nodeAt)) this.items.push(item);
   }
 

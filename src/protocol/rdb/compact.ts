@@ -5,6 +5,7 @@ import { decodeListpack } from '../listpack';
 import { RdbValue } from '../types';
 import { decodeZiplist } from '../ziplist';
 import { parseScore } from './text';
+import { readString, readStringView } from './strings';
 
 /**
  * Values that are one RDB string on the wire (spec 4.4): plain strings, JSON, and small containers
@@ -15,26 +16,26 @@ import { parseScore } from './text';
 type Decoder = (buf: Buffer, base?: number) => Buffer[];
 
 export function readStringValue(c: Cursor): RdbValue {
-  return { type: 'string', value: c.rdbString('STRING value') };
+  return { type: 'string', value: readString(c, 'STRING value') };
 }
 
 export function readJsonValue(c: Cursor): RdbValue {
-  return { type: 'json', json: c.rdbString('JSON value') };
+  return { type: 'json', json: readString(c, 'JSON value') };
 }
 
 export function readIntsetValue(c: Cursor): RdbValue {
   const at = c.offset;
-  return { type: 'set', members: decodeIntset(c.rdbString('SET_INTSET blob'), at) };
+  return { type: 'set', members: decodeIntset(readStringView(c, 'SET_INTSET blob'), at) };
 }
 
 export function readListpackSetValue(c: Cursor): RdbValue {
   const at = c.offset;
-  return { type: 'set', members: decodeListpack(c.rdbString('SET_LISTPACK blob'), at) };
+  return { type: 'set', members: decodeListpack(readStringView(c, 'SET_LISTPACK blob'), at) };
 }
 
 function readPairs(c: Cursor, item: string, decode: Decoder): { at: number; elements: Buffer[] } {
   const at = c.offset;
-  const elements = decode(c.rdbString(item), at);
+  const elements = decode(readStringView(c, item), at);
   if (elements.length % 2 !== 0) {
     throw new ProtocolError({ offset: at, item, expected: `pairs of elements, got ${elements.length}` });
   }

@@ -1,6 +1,8 @@
 import { Cursor, hex } from '../cursor';
 import { ExpireAtMs, KeyFlags, RdbValue, SnapshotEntry } from '../types';
 import { StepReader } from './steps';
+import { readString } from './strings';
+import { isRdbTypeId } from './type-ids';
 import { createValueReader, SUPPORTED_TYPES_TEXT } from './value-reader';
 
 /** Key-entry prefixes (spec 3.3 / 4.1): they apply to the next entry only. */
@@ -10,70 +12,81 @@ export const OPCODE_DF_MASK = 0xdc;
 const DF_MASK_STICKY = 1;
 const DF_MASK_MC_FLAGS = 2;
 
+/** Everything of a key entry before its value. */
+export interface EntryHeader {
+  rdbType: number;
+  key: Buffer;
+  expireAtMs: ExpireAtMs;
+  flags: KeyFlags;
+}
+
+/** Reads `[0xFC int64 expiry][0xDC flags [mc flags]] type key` (spec 4.1). */
+export function readEntryHeader(c: Cursor): EntryHeader {
+  let expireAtMs: ExpireAtMs = null;
+  let sticky = false;
+  let mcFlags: number | null = null;
+  for (;;) {
+    const at = c.pos;
+    const b = c.u8();
+    if (b === OPCODE_EXPIRETIME_MS) {
+      expireAtMs = c.i64le();
+    } else if (b === OPCODE_DF_MASK) {
+      const mask = c.u32le();
+      sticky = (mask & DF_MASK_STICKY) !== 0;
+      mcFlags = mask & DF_MASK_MC_FLAGS ? c.u32le() : null;
+    } else {
+      if (!isRdbTypeId(b)) {
+        throw c.error(
+          'key entry type',
+          `an RDB type id (${SUPPORTED_TYPES_TEXT}), got ${b} (0x${hex(b)})`,
+          at,
+        );
+      }
+      const key = readString(c, 'key');
+      return { rdbType: b, key, expireAtMs, flags: { sticky, mcFlags } };
+    }
+  }
+}
+
+export function snapshotEntry(db: number, header: EntryHeader, value: RdbValue): SnapshotEntry {
+  return {
+    db,
+    key: header.key,
+    expireAtMs: header.expireAtMs,
+    flags: header.flags,
+    rdbType: header.rdbType,
+    value,
+  };
+}
+
 /**
- * One key entry (spec 4.1): `[0xFC int64 expiry][0xDC flags [mc flags]] type key value`. The prefixes,
- * type and key are one step; the value is read in its own steps. Used for untagged entries and for
- * the reassembled payload of tagged chunks alike.
+ * One key entry read in steps: the header (unless the caller already read it), then the value's
+ * own steps. Used for big untagged entries and for the reassembled payload of tagged chunks.
  */
 export class EntryReader implements StepReader<SnapshotEntry> {
+  private header: EntryHeader | null = null;
   private value: StepReader<RdbValue> | null = null;
-  private rdbType = 0;
-  private key: Buffer = Buffer.alloc(0);
-  private expireAtMs: ExpireAtMs = null;
-  private flags: KeyFlags = { sticky: false, mcFlags: null };
 
   constructor(
     private readonly db: number,
     private readonly rdbVersion: number,
-  ) {}
+    header: EntryHeader | null = null,
+  ) {
+    if (header) this.start(header);
+  }
 
   step(c: Cursor): boolean {
     if (this.value) return this.value.step(c);
-    this.readHeader(c);
+    this.start(readEntryHeader(c));
     return false;
   }
 
-  private readHeader(c: Cursor): void {
-    let expireAtMs: ExpireAtMs = null;
-    let sticky = false;
-    let mcFlags: number | null = null;
-    for (;;) {
-      const at = c.pos;
-      const b = c.u8();
-      if (b === OPCODE_EXPIRETIME_MS) {
-        expireAtMs = c.i64le();
-      } else if (b === OPCODE_DF_MASK) {
-        const mask = c.u32le();
-        sticky = (mask & DF_MASK_STICKY) !== 0;
-        mcFlags = mask & DF_MASK_MC_FLAGS ? c.u32le() : null;
-      } else {
-        const reader = createValueReader(b, this.rdbVersion);
-        if (!reader) {
-          throw c.error(
-            'key entry type',
-            `an RDB type id (${SUPPORTED_TYPES_TEXT}), got ${b} (0x${hex(b)})`,
-            at,
-          );
-        }
-        const key = c.rdbString('key');
-        this.rdbType = b;
-        this.key = key;
-        this.expireAtMs = expireAtMs;
-        this.flags = { sticky, mcFlags };
-        this.value = reader;
-        return;
-      }
-    }
+  private start(header: EntryHeader): void {
+    this.header = header;
+    this.value = createValueReader(header.rdbType, this.rdbVersion);
   }
 
   result(): SnapshotEntry {
-    return {
-      db: this.db,
-      key: this.key,
-      expireAtMs: this.expireAtMs,
-      flags: this.flags,
-      rdbType: this.rdbType,
-      value: this.value!.result(),
-    };
+    return snapshotEntry(this.db, this.header!, this.value!.result());
   }
 }

@@ -1,6 +1,7 @@
 import { Cursor } from '../cursor';
 import { FlowItem } from '../types';
 import { StepReader } from './steps';
+import { readStringView } from './strings';
 
 /**
  * Search-index items (spec 3.10, v1.37+ with --serialize_hnsw_index). They are parsed to find their
@@ -50,12 +51,12 @@ export class ShardDocIndexReader extends IndexReader {
   protected readHeader(c: Cursor): number {
     c.u8();
     c.packed('SHARD_DOC_INDEX shard id');
-    c.rdbString('SHARD_DOC_INDEX index name');
+    readStringView(c, 'SHARD_DOC_INDEX index name');
     return c.packed('SHARD_DOC_INDEX mapping count');
   }
 
   protected readRecord(c: Cursor): void {
-    c.rdbString('SHARD_DOC_INDEX key');
+    readStringView(c, 'SHARD_DOC_INDEX key');
     c.packed('SHARD_DOC_INDEX doc id');
   }
 }
@@ -71,7 +72,7 @@ export class VectorIndexReader extends IndexReader {
 
   protected readHeader(c: Cursor): number {
     c.u8();
-    c.rdbString('VECTOR_INDEX name');
+    readStringView(c, 'VECTOR_INDEX name');
     c.packed('VECTOR_INDEX entry point');
     return c.packed('VECTOR_INDEX node count');
   }

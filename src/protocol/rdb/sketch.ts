@@ -1,6 +1,7 @@
 import { Cursor } from '../cursor';
 import { SketchValue } from '../types';
 import { StepReader } from './steps';
+import { readStringView } from './strings';
 
 /**
  * Dragonfly's probabilistic types (spec 4.4: 33 SBF, 34 SBF2, 35 CMS, 36 TOPK, 37 CUCKOO). They are
@@ -115,7 +116,7 @@ export class SbfReader extends SketchReader {
     }
     c.packed('SBF hash count');
     const at = c.pos;
-    const bits = c.rdbString('SBF filter');
+    const bits = readStringView(c, 'SBF filter');
     if (!isPowerOfTwo(bits.length * 8)) {
       throw c.error('SBF filter', `a bit length that is a power of two, got ${bits.length} bytes`, at);
     }
@@ -210,13 +211,13 @@ export class TopkReader extends SketchReader {
       return false;
     }
     if (this.heapLeft > 0) {
-      c.rdbString('TOPK heap item');
+      readStringView(c, 'TOPK heap item');
       c.packed('TOPK heap count');
       this.heapLeft--;
       return false;
     }
     const at = c.pos;
-    const counters = c.rdbString('TOPK counters', MAX_AREA_BYTES);
+    const counters = readStringView(c, 'TOPK counters');
     if (counters.length !== this.counterBytes) {
       throw c.error(
         'TOPK counters',

@@ -4,6 +4,7 @@ import { decodeListpack } from '../listpack';
 import { StreamConsumer, StreamEntry, StreamGroup, StreamId, StreamValue } from '../types';
 import { StepReader } from './steps';
 import { parseBigInt, parseSafeInt } from './text';
+import { readString, readStringView } from './strings';
 
 /**
  * 15 STREAM_LISTPACKS / 21 STREAM_LISTPACKS_3 (spec 4.4). Read in steps: one radix-tree node
@@ -104,7 +105,7 @@ export class StreamReader implements StepReader<StreamValue> {
 
   private readNode(c: Cursor): void {
     const idAt = c.offset;
-    const masterId = c.rdbString('stream node master id');
+    const masterId = readStringView(c, 'stream node master id');
     if (masterId.length !== STREAM_ID_BYTES) {
       throw new ProtocolError({
         offset: idAt,
@@ -113,7 +114,7 @@ export class StreamReader implements StepReader<StreamValue> {
       });
     }
     const lpAt = c.offset;
-    const elements = decodeListpack(c.rdbString('stream node listpack'), lpAt);
+    const elements = decodeListpack(readStringView(c, 'stream node listpack'), lpAt);
     const entries = decodeStreamNode(idFromBytes(masterId, 0), elements, lpAt);
     for (const e of entries) this.value.entries.push(e);
   }
@@ -133,7 +134,7 @@ export class StreamReader implements StepReader<StreamValue> {
   }
 
   private readGroupHeader(c: Cursor): void {
-    const name = c.rdbString('stream group name');
+    const name = readString(c, 'stream group name');
     const lastDeliveredId = readPackedId(c, 'stream group last delivered id');
     let entriesRead: number | null = null;
     if (this.v3) {
@@ -158,7 +159,7 @@ export class StreamReader implements StepReader<StreamValue> {
   }
 
   private readConsumerHeader(c: Cursor): void {
-    const name = c.rdbString('stream consumer name');
+    const name = readString(c, 'stream consumer name');
     const seenTimeMs = c.i64le();
     const activeTimeMs = this.v3 ? c.i64le() : null;
     const pelLeft = c.packed('stream consumer PEL size');

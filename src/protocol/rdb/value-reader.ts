@@ -1,3 +1,4 @@
+import { Cursor } from '../cursor';
 import { RdbValue } from '../types';
 import {
   HashReader,
@@ -28,38 +29,51 @@ const SET_LISTPACK_SINCE_VERSION = 10;
 
 export const SUPPORTED_TYPES_TEXT = '0, 2, 4, 5, 11-18, 20, 21 or 30-37';
 
-/** A step reader for a value of the given RDB type, or null if the type is not one we can decode. */
-export function createValueReader(rdbType: number, rdbVersion: number): StepReader<RdbValue> | null {
+/**
+ * For types whose value is a single RDB string (never split by Dragonfly): a function reading the
+ * whole value at once, else null. The flow parser reads such entries in one go, without step state.
+ */
+export function oneStepValueReader(rdbType: number, rdbVersion: number): ((c: Cursor) => RdbValue) | null {
   switch (rdbType) {
     case RDB_TYPE.STRING:
-      return new SingleStep(readStringValue);
+      return readStringValue;
+    case RDB_TYPE.SET_INTSET:
+      return readIntsetValue;
+    case RDB_TYPE.ZSET_ZIPLIST:
+      return readZsetZiplistValue;
+    case RDB_TYPE.HASH_ZIPLIST:
+      return readHashZiplistValue;
+    case RDB_TYPE.HASH_LISTPACK:
+      return readHashListpackValue;
+    case RDB_TYPE.ZSET_LISTPACK:
+      return readZsetListpackValue;
+    case RDB_TYPE.SET_LISTPACK_OR_OLD_JSON:
+      return rdbVersion < SET_LISTPACK_SINCE_VERSION ? readJsonValue : readListpackSetValue;
+    case RDB_TYPE.JSON:
+      return readJsonValue;
+    default:
+      return null;
+  }
+}
+
+/** A step reader for a value of the given RDB type, or null if the type is not one we can decode. */
+export function createValueReader(rdbType: number, rdbVersion: number): StepReader<RdbValue> | null {
+  const oneStep = oneStepValueReader(rdbType, rdbVersion);
+  if (oneStep) return new SingleStep(oneStep);
+  switch (rdbType) {
     case RDB_TYPE.SET:
       return new SetReader();
     case RDB_TYPE.HASH:
       return new HashReader();
     case RDB_TYPE.ZSET_2:
       return new Zset2Reader();
-    case RDB_TYPE.SET_INTSET:
-      return new SingleStep(readIntsetValue);
-    case RDB_TYPE.ZSET_ZIPLIST:
-      return new SingleStep(readZsetZiplistValue);
-    case RDB_TYPE.HASH_ZIPLIST:
-      return new SingleStep(readHashZiplistValue);
     case RDB_TYPE.LIST_QUICKLIST:
       return new QuicklistReader();
     case RDB_TYPE.STREAM_LISTPACKS:
     case RDB_TYPE.STREAM_LISTPACKS_3:
       return new StreamReader(rdbType);
-    case RDB_TYPE.HASH_LISTPACK:
-      return new SingleStep(readHashListpackValue);
-    case RDB_TYPE.ZSET_LISTPACK:
-      return new SingleStep(readZsetListpackValue);
     case RDB_TYPE.LIST_QUICKLIST_2:
       return new Quicklist2Reader();
-    case RDB_TYPE.SET_LISTPACK_OR_OLD_JSON:
-      return new SingleStep(rdbVersion < SET_LISTPACK_SINCE_VERSION ? readJsonValue : readListpackSetValue);
-    case RDB_TYPE.JSON:
-      return new SingleStep(readJsonValue);
     case RDB_TYPE.HASH_WITH_EXPIRY:
       return new HashWithExpiryReader();
     case RDB_TYPE.SET_WITH_EXPIRY:

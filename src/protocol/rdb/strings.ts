@@ -1,0 +1,63 @@
+import { Cursor } from '../cursor';
+
+/**
+ * RDB strings (spec 4.2) on the hot path, with the semantics of Cursor.rdbString. Raw strings with
+ * 1- and 2-byte lengths (nearly every key, value and member) are copied inline into pooled memory;
+ * everything else (long, int-encoded, LZF, incomplete) goes through Cursor.rdbString.
+ */
+
+const SPECIAL_ENCODING = 0xc0;
+/** Same bound as Cursor.rdbString: garbage must not make the parser wait for gigabytes. */
+const MAX_STRING_BYTES = 1 << 30;
+
+/** The next string as an owned copy (for values that are kept). */
+export function readString(c: Cursor, item: string): Buffer {
+  const { buf, pos, end } = c;
+  if (pos < end) {
+    const b0 = buf[pos]!;
+    let start = -1;
+    let len = 0;
+    if (b0 < 0x40) {
+      start = pos + 1;
+      len = b0;
+    } else if (b0 < 0x80 && pos + 1 < end) {
+      start = pos + 2;
+      len = ((b0 & 0x3f) << 8) | buf[pos + 1]!;
+    }
+    if (start >= 0 && start + len <= end) {
+      c.pos = start + len;
+      return copyOf(buf, start, start + len);
+    }
+  }
+  return c.rdbString(item);
+}
+
+/**
+ * The next string without copying when it is raw: a view that is valid only until the parser gives
+ * its input window back. For decoders that copy what they keep (listpack, ziplist, intset, journal
+ * records, stream ids).
+ */
+export function readStringView(c: Cursor, item: string): Buffer {
+  const { buf, pos } = c;
+  if (pos < c.end && (buf[pos]! & SPECIAL_ENCODING) !== SPECIAL_ENCODING) {
+    const len = c.packed(item);
+    if (len > MAX_STRING_BYTES) throw c.error(item, `a length up to ${MAX_STRING_BYTES}, got ${len}`, pos);
+    return c.view(len);
+  }
+  return c.rdbString(item);
+}
+
+/** Below this size a byte loop beats Buffer#copy, which allocates a typed-array view per call. */
+const SMALL_COPY = 64;
+
+/** A copy of buf[from..to) in pooled memory (Buffer.from(view) allocates a fresh ArrayBuffer each time). */
+export function copyOf(buf: Buffer, from: number, to: number): Buffer {
+  const n = to - from;
+  const out = Buffer.allocUnsafe(n);
+  if (n < SMALL_COPY) {
+    for (let i = 0; i < n; i++) out[i] = buf[from + i]!;
+  } else {
+    buf.copy(out, 0, from, to);
+  }
+  return out;
+}
