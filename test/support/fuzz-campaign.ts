@@ -74,6 +74,17 @@ export interface FuzzCaseJson extends Omit<FuzzCase, 'bytes'> {
   bytesHex: string;
 }
 
+/**
+ * What makes two findings "the same": target and kind, and for errors the message with its numbers
+ * masked (memory, time and hang findings differ only in numbers and in how the case ended).
+ */
+export function findingGroup(f: CampaignFinding): string {
+  const { kind, detail } = f.finding;
+  const shape =
+    kind === 'memory' || kind === 'slow' || kind === 'hang' ? '' : ` ${detail.replace(/\d+/g, 'N')}`;
+  return `${f.fuzzCase.target} ${kind}${shape}`;
+}
+
 export function caseToJson(c: FuzzCase): FuzzCaseJson {
   const { bytes, ...rest } = c;
   return { ...rest, bytesHex: bytes.toString('hex') };

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { CampaignFinding, runCampaign } from '../../support/fuzz-campaign';
+import { CampaignFinding, findingGroup, runCampaign } from '../../support/fuzz-campaign';
 import { CaseLimits, FuzzCase, runCase, TARGET_NAMES } from '../../support/fuzz-targets';
 
 /**
@@ -28,11 +28,11 @@ function findingText(f: CampaignFinding): string {
   ].join('\n');
 }
 
-/** Findings grouped by target, kind and message shape (numbers masked): one example per group. */
+/** Findings grouped (findingGroup): one example per group. */
 function summarize(findings: CampaignFinding[]): string {
   const groups = new Map<string, { first: CampaignFinding; count: number }>();
   for (const f of findings) {
-    const key = `${f.fuzzCase.target} ${f.finding.kind} ${f.finding.detail.replace(/\d+/g, 'N')}`;
+    const key = findingGroup(f);
     const group = groups.get(key);
     if (group) group.count++;
     else groups.set(key, { first: f, count: 1 });
