@@ -1,11 +1,10 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { buildCorpus, Corpus } from './fuzz-corpus';
 import {
   CaseLimits,
   DEFAULT_LIMITS,
   describeThrown,
+  exposeGc,
   Finding,
   FuzzCase,
   generateCase,
@@ -274,14 +273,14 @@ export function campaignWorker(): void {
   const input = workerData as WorkerInput;
   const port = parentPort!;
   const counters = new Int32Array(input.shared);
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  const gc = exposeGc();
+  const limits: CaseLimits = { ...input.limits, collectGarbage: gc };
   const corpus = buildCorpus();
   const before = retainedMemory(gc);
   for (let i = input.first; i < input.end; i++) {
     const fuzzCase = generateCase(corpus, input.seed, i, input.targets);
     Atomics.store(counters, SLOT_RUNNING, i);
-    const outcome = runCase(fuzzCase, input.limits);
+    const outcome = runCase(fuzzCase, limits);
     const t = TARGET_NAMES.indexOf(fuzzCase.target);
     if (outcome.kind === 'finding') {
       port.postMessage({

@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import {
   decompressLz4Frame,
@@ -214,6 +216,19 @@ export interface CaseLimits {
   budgetMs: number;
   /** heap + ArrayBuffer growth allowed during one case */
   memoryBytes: number;
+  /**
+   * Called after a run that grew memory by more than GARBAGE_COLLECT_AFTER_BYTES: a later case's
+   * measurement would otherwise be lowered by the collection of this garbage (see exposeGc).
+   */
+  collectGarbage?: () => void;
+}
+
+const GARBAGE_COLLECT_AFTER_BYTES = 32 * 1024 * 1024;
+
+/** The V8 full collection, made callable from this process or worker (for memory measurements). */
+export function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 /**
@@ -284,6 +299,7 @@ export function runCase(c: FuzzCase, limits: CaseLimits = DEFAULT_LIMITS): CaseO
     const result = attempt(() => runTarget(c, chunks));
     const ms = performance.now() - started;
     const grown = memoryInUse() - memoryBefore;
+    if (grown > GARBAGE_COLLECT_AFTER_BYTES) limits.collectGarbage?.();
     const outcome = classify(c, result);
     if (outcome.kind === 'finding') return outcome;
     if (ms > limits.budgetMs) {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { CampaignFinding, findingGroup, runCampaign } from '../../support/fuzz-campaign';
-import { CaseLimits, FuzzCase, runCase, TARGET_NAMES } from '../../support/fuzz-targets';
+import { CaseLimits, exposeGc, FuzzCase, runCase, TARGET_NAMES } from '../../support/fuzz-targets';
 
 /**
  * The robustness proof of the wire-format parsers: mutated and truncated real fixture bytes (and
@@ -121,7 +121,9 @@ const HUGE_LENGTH_CASES: FuzzCase[] = [
 ];
 
 test('length fields claiming gigabytes are rejected or waited on, never allocated', () => {
+  const gc = exposeGc();
   for (const c of HUGE_LENGTH_CASES) {
+    gc(); // measured from a clean heap, so that no earlier garbage can hide an allocation
     const outcome = runCase(c, TIGHT);
     assert.notEqual(
       outcome.kind,
