@@ -11,8 +11,15 @@ import { CaseLimits, exposeGc, FuzzCase, runCase, TARGET_NAMES } from '../../sup
  * FUZZ_SEED / FUZZ_CASES change this test's run.
  */
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
-const CASES = Number(process.env.FUZZ_CASES ?? 4000);
+function envCount(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new Error(`${name} must be a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+const SEED = envCount('FUZZ_SEED', 20240611);
+const CASES = envCount('FUZZ_CASES', 4000);
 /** Live memory after GC may grow this much over the whole run (garbage inputs must not accumulate). */
 const RETAINED_GROWTH_LIMIT = 64 * 1024 * 1024;
 const FINDINGS_SHOWN = 8;
