@@ -9,4 +9,5 @@ export const commands: CliCommand[] = [
   createSinkCommand(lazyRunner('sink', '../../sink/run', () => require('../../sink/run').runSink)),
   (require('./stack') as typeof import('./stack')).stackCommand,
   (require('./capture-decode') as typeof import('./capture-decode')).captureDecodeCommand,
+  (require('./test-master') as typeof import('./test-master')).testMasterCommand,
 ];
