@@ -10,7 +10,7 @@ import { ProtocolError } from './errors';
  */
 
 /** Dragonfly compresses buffers of at most 1 MiB; anything near this bound is garbage. */
-export const MAX_DECOMPRESSED_SIZE = 256 * 1024 * 1024;
+export const MAX_DECOMPRESSED_SIZE = 16 * 1024 * 1024;
 
 const LZ4_ITEM = 'LZ4 blob';
 const ZSTD_ITEM = 'zstd blob';
@@ -136,18 +136,15 @@ function readZstdHeader(frame: Buffer, fail: Fail): { contentSize: number; heade
   const headerSize = at + sizeBytes;
   if (frame.length < headerSize)
     throw fail(0, `a ${headerSize}-byte zstd frame header, got ${frame.length} bytes`);
-  let size: number;
-  if (sizeBytes === 1) size = frame[at]!;
-  else if (sizeBytes === 2) size = frame.readUInt16LE(at) + 256;
-  else if (sizeBytes === 4) size = frame.readUInt32LE(at);
-  else {
-    const big = frame.readBigUInt64LE(at);
-    size = big > BigInt(MAX_DECOMPRESSED_SIZE) ? Infinity : Number(big);
+  let size: bigint;
+  if (sizeBytes === 1) size = BigInt(frame[at]!);
+  else if (sizeBytes === 2) size = BigInt(frame.readUInt16LE(at) + 256);
+  else if (sizeBytes === 4) size = BigInt(frame.readUInt32LE(at));
+  else size = frame.readBigUInt64LE(at);
+  if (size > BigInt(MAX_DECOMPRESSED_SIZE)) {
+    throw fail(at, `a content size up to ${MAX_DECOMPRESSED_SIZE} bytes, got ${size}`);
   }
-  if (size > MAX_DECOMPRESSED_SIZE) {
-    throw fail(at, `a content size up to ${MAX_DECOMPRESSED_SIZE} bytes, got ${frame.readBigUInt64LE(at)}`);
-  }
-  return { contentSize: size, headerSize };
+  return { contentSize: Number(size), headerSize };
 }
 
 /**

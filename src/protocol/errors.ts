@@ -6,6 +6,8 @@ export class ProtocolError extends Error {
   readonly offset: number;
   readonly item: string;
   readonly flowId: number | undefined;
+  /** what should have been there (the message without its location) */
+  readonly expected: string;
 
   constructor(details: { offset: number; item: string; expected: string; flowId?: number }) {
     const where = details.flowId === undefined ? '' : `flow ${details.flowId} `;
@@ -14,13 +16,13 @@ export class ProtocolError extends Error {
     this.offset = details.offset;
     this.item = details.item;
     this.flowId = details.flowId;
+    this.expected = details.expected;
   }
 
   /** The same error attributed to a flow (parsers below the flow level do not know their flow). */
   withFlow(flowId: number): ProtocolError {
     if (this.flowId !== undefined) return this;
-    const text = this.message.replace(/^at byte \d+: bad [^:]+: /, '');
-    return new ProtocolError({ offset: this.offset, item: this.item, expected: text, flowId });
+    return new ProtocolError({ offset: this.offset, item: this.item, expected: this.expected, flowId });
   }
 }
 

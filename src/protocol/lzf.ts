@@ -1,16 +1,25 @@
 import { ProtocolError } from './errors';
 
+/** The longest LZF back-reference: 3 input bytes (control, extra length, offset) copy 7+255+2 bytes. */
+const LZF_LONGEST_REF_BYTES = 3;
+const LZF_LONGEST_REF_OUTPUT = 264;
+
 /**
  * liblzf decompression (the RDB 0xC3 string encoding). `offset` is only used in error messages.
  * The output must be exactly `outLength` bytes, as the RDB header of the string says.
  */
 export function lzfDecompress(input: Uint8Array, outLength: number, offset = 0): Buffer {
-  const out = Buffer.allocUnsafe(outLength);
   let ip = 0;
   let op = 0;
   const fail = (expected: string): never => {
     throw new ProtocolError({ offset: offset + ip, item: 'LZF string', expected });
   };
+  // Check the declared size against what the input can possibly expand to before allocating it.
+  const maxOutput = Math.ceil(input.length / LZF_LONGEST_REF_BYTES) * LZF_LONGEST_REF_OUTPUT;
+  if (outLength > maxOutput) {
+    fail(`a decompressed length up to ${maxOutput} for ${input.length} compressed bytes, got ${outLength}`);
+  }
+  const out = Buffer.allocUnsafe(outLength);
   while (ip < input.length) {
     const ctrl = input[ip++]!;
     if (ctrl < 32) {

@@ -4,7 +4,7 @@ import { ExpireAtMs, RdbValue } from '../types';
 import { decodeZiplist } from '../ziplist';
 import { StepReader } from './steps';
 import { memberExpireAtMs } from './text';
-import { copyOf, readString, readStringView } from './strings';
+import { copyOf, decodeStringBlob, readString, readStringView } from './strings';
 
 /**
  * Containers written element by element (spec 4.4): a packed count, then that many elements. Each
@@ -150,12 +150,11 @@ export class Quicklist2Reader extends CountedReader<RdbValue> {
   protected readElement(c: Cursor): void {
     const kindAt = c.pos;
     const kind = c.packed('LIST_QUICKLIST_2 node container');
-    const nodeAt = c.offset;
-    const node = readStringView(c, 'LIST_QUICKLIST_2 node');
     if (kind === QUICKLIST_NODE_PLAIN) {
+      const node = readStringView(c, 'LIST_QUICKLIST_2 node');
       this.items.push(copyOf(node, 0, node.length));
     } else if (kind === QUICKLIST_NODE_PACKED) {
-      for (const item of decodeListpack(node, nodeAt)) this.items.push(item);
+      for (const item of decodeStringBlob(c, 'LIST_QUICKLIST_2 node', decodeListpack)) this.items.push(item);
     } else {
       throw c.error('LIST_QUICKLIST_2 node container', `1 (PLAIN) or 2 (PACKED), got ${kind}`, kindAt);
     }
@@ -175,9 +174,7 @@ export class QuicklistReader extends CountedReader<RdbValue> {
   }
 
   protected readElement(c: Cursor): void {
-    const nodeAt = c.offset;
-    const node = readStringView(c, 'LIST_QUICKLIST node');
-    for (const item of decodeZiplist(node, nodeAt)) this.items.push(item);
+    for (const item of decodeStringBlob(c, 'LIST_QUICKLIST node', decodeZiplist)) this.items.push(item);
   }
 
   result(): RdbValue {

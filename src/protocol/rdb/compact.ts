@@ -5,7 +5,7 @@ import { decodeListpack } from '../listpack';
 import { RdbValue } from '../types';
 import { decodeZiplist } from '../ziplist';
 import { parseScore } from './text';
-import { readString, readStringView } from './strings';
+import { decodeStringBlob, readString } from './strings';
 
 /**
  * Values that are one RDB string on the wire (spec 4.4): plain strings, JSON, and small containers
@@ -24,18 +24,16 @@ export function readJsonValue(c: Cursor): RdbValue {
 }
 
 export function readIntsetValue(c: Cursor): RdbValue {
-  const at = c.offset;
-  return { type: 'set', members: decodeIntset(readStringView(c, 'SET_INTSET blob'), at) };
+  return { type: 'set', members: decodeStringBlob(c, 'SET_INTSET blob', decodeIntset) };
 }
 
 export function readListpackSetValue(c: Cursor): RdbValue {
-  const at = c.offset;
-  return { type: 'set', members: decodeListpack(readStringView(c, 'SET_LISTPACK blob'), at) };
+  return { type: 'set', members: decodeStringBlob(c, 'SET_LISTPACK blob', decodeListpack) };
 }
 
 function readPairs(c: Cursor, item: string, decode: Decoder): { at: number; elements: Buffer[] } {
   const at = c.offset;
-  const elements = decode(readStringView(c, item), at);
+  const elements = decodeStringBlob(c, item, decode);
   if (elements.length % 2 !== 0) {
     throw new ProtocolError({ offset: at, item, expected: `pairs of elements, got ${elements.length}` });
   }

@@ -4,7 +4,7 @@ import { decodeListpack } from '../listpack';
 import { StreamConsumer, StreamEntry, StreamGroup, StreamId, StreamValue } from '../types';
 import { StepReader } from './steps';
 import { parseBigInt, parseSafeInt } from './text';
-import { readString, readStringView } from './strings';
+import { decodeStringBlob, readString, readStringView } from './strings';
 
 /**
  * 15 STREAM_LISTPACKS / 21 STREAM_LISTPACKS_3 (spec 4.4). Read in steps: one radix-tree node
@@ -114,7 +114,7 @@ export class StreamReader implements StepReader<StreamValue> {
       });
     }
     const lpAt = c.offset;
-    const elements = decodeListpack(readStringView(c, 'stream node listpack'), lpAt);
+    const elements = decodeStringBlob(c, 'stream node listpack', decodeListpack);
     const entries = decodeStreamNode(idFromBytes(masterId, 0), elements, lpAt);
     for (const e of entries) this.value.entries.push(e);
   }

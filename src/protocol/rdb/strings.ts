@@ -1,4 +1,5 @@
 import { Cursor } from '../cursor';
+import { ProtocolError } from '../errors';
 
 /**
  * RDB strings (spec 4.2) on the hot path, with the semantics of Cursor.rdbString. Raw strings with
@@ -45,6 +46,29 @@ export function readStringView(c: Cursor, item: string): Buffer {
     return c.view(len);
   }
   return c.rdbString(item);
+}
+
+/**
+ * Reads a string that holds an encoded container (listpack, ziplist, intset) and decodes it, so that
+ * an error inside the container names the right place: the offending byte itself when the string was
+ * sent raw, or the string's start (with the position inside the decompressed bytes in the message)
+ * when it was LZF-compressed — decompressed positions do not exist in the stream.
+ */
+export function decodeStringBlob<T>(c: Cursor, item: string, decode: (bytes: Buffer, base: number) => T): T {
+  const at = c.offset;
+  const compressed = c.pos < c.end && (c.buf[c.pos]! & SPECIAL_ENCODING) === SPECIAL_ENCODING;
+  const bytes = readStringView(c, item);
+  if (!compressed) return decode(bytes, c.offset - bytes.length);
+  try {
+    return decode(bytes, 0);
+  } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e;
+    throw new ProtocolError({
+      offset: at,
+      item: e.item,
+      expected: `${e.expected} (at byte ${e.offset} of the decompressed ${item})`,
+    });
+  }
 }
 
 /** Below this size a byte loop beats Buffer#copy, which allocates a typed-array view per call. */
