@@ -10,4 +10,5 @@ export const commands: CliCommand[] = [
   (require('./stack') as typeof import('./stack')).stackCommand,
   (require('./capture-decode') as typeof import('./capture-decode')).captureDecodeCommand,
   (require('./test-master') as typeof import('./test-master')).testMasterCommand,
+  (require('./capture-record') as typeof import('./capture-record')).captureRecordCommand,
 ];
