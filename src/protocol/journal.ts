@@ -1,5 +1,6 @@
 import { Cursor } from './cursor';
 import { JournalRecord } from './types';
+import { copyBytes } from './bytes';
 
 /**
  * One journal entry (spec 5.1), as found in the stable-sync stream and inside JOURNAL_BLOBs. Every
@@ -148,7 +149,7 @@ function readArgs(c: Cursor): Buffer[] {
   let filled = 0;
   for (let i = 0; i < nargs; i++) {
     const len = packed(c, 'journal argument length');
-    c.buf.copy(payload, filled, c.pos, c.pos + len);
+    copyBytes(c.buf, c.pos, payload, filled, len);
     args[i] = payload.subarray(filled, filled + len);
     c.pos += len;
     filled += len;

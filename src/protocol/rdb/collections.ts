@@ -4,7 +4,8 @@ import { ExpireAtMs, RdbValue } from '../types';
 import { decodeZiplist } from '../ziplist';
 import { StepReader } from './steps';
 import { memberExpireAtMs } from './text';
-import { copyOf, decodeStringBlob, readString, readStringView } from './strings';
+import { copyOf } from '../bytes';
+import { decodeStringBlob, readString, readStringView } from './strings';
 
 /**
  * Containers written element by element (spec 4.4): a packed count, then that many elements. Each

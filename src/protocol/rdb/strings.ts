@@ -1,4 +1,5 @@
 import { Cursor } from '../cursor';
+import { copyOf } from '../bytes';
 import { ProtocolError } from '../errors';
 
 /**
@@ -69,19 +70,4 @@ export function decodeStringBlob<T>(c: Cursor, item: string, decode: (bytes: Buf
       expected: `${e.expected} (at byte ${e.offset} of the decompressed ${item})`,
     });
   }
-}
-
-/** Below this size a byte loop beats Buffer#copy, which allocates a typed-array view per call. */
-const SMALL_COPY = 64;
-
-/** A copy of buf[from..to) in pooled memory (Buffer.from(view) allocates a fresh ArrayBuffer each time). */
-export function copyOf(buf: Buffer, from: number, to: number): Buffer {
-  const n = to - from;
-  const out = Buffer.allocUnsafe(n);
-  if (n < SMALL_COPY) {
-    for (let i = 0; i < n; i++) out[i] = buf[from + i]!;
-  } else {
-    buf.copy(out, 0, from, to);
-  }
-  return out;
 }
