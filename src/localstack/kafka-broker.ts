@@ -25,7 +25,7 @@ export interface KafkaBrokerOptions {
   javaBin?: string;
   /** Maven binary, used only when the jars are not cached yet; default `mvn` */
   mvnBin?: string;
-  /** a folder with the broker jars, skipping Maven; default $KAFKA_LIBS_DIR, else the jar cache */
+  /** a folder with the broker jars, skipping Maven; default $KAFKA_LIBS_DIR (when `version` is not given), else the jar cache */
   libsDir?: string;
   /** jar cache root (default `<repo>/.cache/kafka`) */
   cacheDir?: string;
@@ -69,9 +69,11 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   const major = kafkaMajorVersion(version);
   const javaBin = options.javaBin ?? defaultJavaBinary();
   checkJava(javaBin);
+  // $KAFKA_LIBS_DIR holds the jars of $KAFKA_VERSION: it does not apply to an explicitly chosen version
+  const libsFromEnv = options.version === undefined ? process.env.KAFKA_LIBS_DIR : undefined;
   const libsDir =
     options.libsDir ??
-    process.env.KAFKA_LIBS_DIR ??
+    libsFromEnv ??
     (await ensureKafkaJars({ version, cacheDir: options.cacheDir, mvnBin: options.mvnBin, log }));
   const port = options.port ?? (await freeLoopbackPort());
   const controllerPort = options.controllerPort ?? (await freeLoopbackPort());
