@@ -8,9 +8,14 @@ export interface ConnectOptions {
   connectTimeoutMs: number;
   /** TCP keepalive initial delay: the only liveness signal on an idle master (spec 5.3) */
   keepAliveMs: number;
+  /** how long a handshake or phase command may wait for its reply (a master that never answers) */
+  replyTimeoutMs?: number;
   /** passed to node:tls when the address says TLS */
   tlsOptions?: tls.ConnectionOptions;
 }
+
+/** Default bound on a command reply during the handshake and phase changes. */
+export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 
 /** Opens one TCP (or TLS) connection to the master, with keepalive and no read timeout. */
 export function openSocket(address: MasterAddress, options: ConnectOptions): Promise<net.Socket> {
@@ -63,7 +68,12 @@ export function openSocket(address: MasterAddress, options: ConnectOptions): Pro
  */
 export class CommandChannel {
   private readonly reader = new RespReader();
-  private readonly waiting: { resolve: (v: RespValue) => void; reject: (e: Error) => void }[] = [];
+  private readonly waiting: {
+    command: string;
+    resolve: (v: RespValue) => void;
+    reject: (e: Error) => void;
+    timer: NodeJS.Timeout;
+  }[] = [];
   private failure: Error | null = null;
   private readonly onData = (chunk: Buffer): void => {
     this.reader.feed(chunk);
@@ -75,6 +85,7 @@ export class CommandChannel {
   constructor(
     readonly socket: net.Socket,
     private readonly master: string,
+    private readonly replyTimeoutMs: number,
     private readonly flowId?: number,
   ) {
     socket.on('data', this.onData);
@@ -85,8 +96,16 @@ export class CommandChannel {
   /** Sends one command (as a RESP array) and resolves with its reply; error replies resolve too. */
   call(args: (string | Buffer | number)[]): Promise<RespValue> {
     if (this.failure) return Promise.reject(this.failure);
+    const command = args
+      .slice(0, 2)
+      .map((a) => String(a))
+      .join(' ');
     return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
+      const timer = setTimeout(
+        () => this.fail(`no reply to ${command} within ${this.replyTimeoutMs} ms`),
+        this.replyTimeoutMs,
+      );
+      this.waiting.push({ command, resolve, reject, timer });
       this.socket.write(encodeCommand(args));
     });
   }
@@ -128,6 +147,7 @@ export class CommandChannel {
       }
       if (reply === undefined) return;
       this.waiting.shift();
+      clearTimeout(waiter.timer);
       waiter.resolve(reply);
     }
   }
@@ -135,6 +155,9 @@ export class CommandChannel {
   private fail(message: string): void {
     if (this.failure) return;
     this.failure = new ReplicationError({ master: this.master, flowId: this.flowId, message });
-    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+    for (const w of this.waiting.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(this.failure);
+    }
   }
 }

@@ -3,7 +3,7 @@ import { FlowStreamParser } from '../protocol/flow-parser';
 import { ProtocolError } from '../protocol/errors';
 import { RespError } from '../protocol/resp';
 import type { FlowItem } from '../protocol/types';
-import { CommandChannel, openSocket, type ConnectOptions } from './connection';
+import { CommandChannel, DEFAULT_REPLY_TIMEOUT_MS, openSocket, type ConnectOptions } from './connection';
 import { ReplicationError } from './errors';
 import { authenticate, describeReply, type MasterInfo } from './handshake';
 import { LsnTracker } from './lsn-tracker';
@@ -79,7 +79,12 @@ export class FlowConnection {
     const { address, info, flowId, master, requestLsn } = this.options;
     const socket = await openSocket(address, this.options.connect);
     this.socket = socket;
-    const channel = new CommandChannel(socket, master, flowId);
+    const channel = new CommandChannel(
+      socket,
+      master,
+      this.options.connect.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
+      flowId,
+    );
     await authenticate(channel, { user: address.user, password: address.password, master });
     const args = ['DFLY', 'FLOW', info.masterId, info.syncId, String(flowId)];
     if (requestLsn !== null) args.push(String(requestLsn));

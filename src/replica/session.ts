@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CommandChannel, openSocket, type ConnectOptions } from './connection';
+import { CommandChannel, DEFAULT_REPLY_TIMEOUT_MS, openSocket, type ConnectOptions } from './connection';
 import { ReplicationError } from './errors';
 import { greetMaster, type MasterInfo } from './handshake';
 import { FlowConnection, type FlowCounters, type FlowSyncMode, type PositionedItem } from './flow';
@@ -197,7 +197,11 @@ export class ReplicaSession {
 
   private async handshake(failWith: (e: Error) => void): Promise<MasterInfo> {
     const socket = await openSocket(this.options.address, this.options.connect);
-    const channel = new CommandChannel(socket, this.master);
+    const channel = new CommandChannel(
+      socket,
+      this.master,
+      this.options.connect.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
+    );
     this.mainChannel = channel;
     socket.on('close', () =>
       failWith(

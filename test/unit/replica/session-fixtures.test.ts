@@ -4,10 +4,9 @@ import { readCaptureSessions, type CaptureSession } from '../../../src/capture/s
 import { FlowStreamParser } from '../../../src/protocol/flow-parser';
 import type { FlowItem } from '../../../src/protocol/types';
 import type { PositionedItem } from '../../../src/replica/flow';
-import { parseMasterUrl } from '../../../src/replica/master-address';
-import { ReplicaSession, type SyncStart } from '../../../src/replica/session';
 import { ReplayMaster } from '../../../src/testmaster/replay-master';
 import { listFixtures } from '../../support/fixtures';
+import { startReplica } from '../../support/replica-harness';
 
 /** The items of each recorded flow stream, parsed directly (what the session must deliver). */
 function recordedItems(session: CaptureSession): FlowItem[][] {
@@ -44,40 +43,20 @@ for (const fixture of listFixtures()) {
     const usable = sessions.filter((s) => s.kind !== 'unusable');
     const master = new ReplayMaster({ sessions, endGraceMs: 100 });
     const { port } = await master.start();
-    const received = new Map<string, PositionedItem[][]>();
-    const starts: SyncStart[] = [];
-    let current: PositionedItem[][] = [];
     const password = passwordOf(sessions[0]!);
-    const replica = new ReplicaSession(
-      {
-        address: parseMasterUrl(`redis://127.0.0.1:${port}`, { password }),
-        connect: { connectTimeoutMs: 2000, keepAliveMs: 1000 },
-        listeningPort: 6391,
-        ackIntervalMs: 50,
-        fullSyncStallTimeoutMs: 10_000,
-        stopTimeoutMs: 1000,
-        reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxAttempts: 5 },
-      },
-      {
-        onSyncStart: (start) => {
-          starts.push(start);
-          current = Array.from({ length: start.info.flowCount }, () => []);
-          received.set(start.info.syncId, current);
-        },
-        onItems: (flowId, items) => current[flowId]!.push(...items),
-        onStable: () => undefined,
-        onError: () => undefined,
-      },
-    );
+    const auth = password === null ? '' : `:${encodeURIComponent(password)}@`;
+    const replica = startReplica(`redis://${auth}127.0.0.1:${port}`, {
+      reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxAttempts: 5 },
+    });
     try {
-      replica.start();
-      for (let i = 0; i < usable.length; i++) await master.sessionServed(sessions.indexOf(usable[i]!));
+      for (const s of usable) await master.sessionServed(sessions.indexOf(s));
       // let the last bytes and a couple of ACK intervals pass
       await new Promise((r) => setTimeout(r, 300));
     } finally {
-      await replica.stop();
+      await replica.session.stop();
       await master.stop();
     }
+    const { starts, items: received } = replica.recording;
 
     assert.deepEqual(master.mismatches, [], 'the client deviated from the recorded replica');
     assert.deepEqual(
