@@ -2,7 +2,7 @@ import type * as net from 'node:net';
 import { FlowStreamParser } from '../protocol/flow-parser';
 import { ProtocolError } from '../protocol/errors';
 import { RespError } from '../protocol/resp';
-import type { FlowItem } from '../protocol/types';
+import type { FlowItem, JournalRecord } from '../protocol/types';
 import { CommandChannel, DEFAULT_REPLY_TIMEOUT_MS, openSocket, type ConnectOptions } from './connection';
 import { ReplicationError } from './errors';
 import { authenticate, describeReply, type MasterInfo } from './handshake';
@@ -35,6 +35,12 @@ export interface FlowOptions {
 }
 
 export type FlowSyncMode = 'FULL' | 'PARTIAL';
+
+const FLUSH_COMMANDS = new Set(['FLUSHALL', 'FLUSHDB']);
+
+function isFlush(record: JournalRecord): boolean {
+  return 'args' in record && FLUSH_COMMANDS.has(record.args[0]?.toString('latin1').toUpperCase() ?? '');
+}
 
 /** Records between ACKs that force an early ACK, like the C++ replica (spec 6). */
 const ACK_EVERY_RECORDS = 1024;
@@ -166,6 +172,14 @@ export class FlowConnection {
             break;
           case 'journal':
             this.counters.journalRecords++;
+            if (item.inSnapshot && isFlush(item.record)) {
+              throw new ReplicationError({
+                master: this.options.master,
+                flowId: this.flowId,
+                message: 'a FLUSH arrived during the full sync (the snapshot still holds flushed keys)',
+                hint: 'starting the full sync over, as Dragonfly replicas do (spec 3.7)',
+              });
+            }
             if (!item.inSnapshot) {
               lsn = this.lsn.takeRecord();
               this.recordsSinceAck++;

@@ -278,3 +278,19 @@ test('an idle journal stream never times out (the stall timeout applies to full 
     await m.stop();
   }
 });
+
+test('a FLUSHALL inside a JOURNAL_BLOB during full sync restarts the full sync (spec 3.7)', async () => {
+  const m = await startScriptedMaster(
+    script({}, { fullSyncJournal: [[{ args: ['FLUSHALL'], txid: 9 }], [{ args: ['FLUSHALL'], txid: 9 }]] }),
+  );
+  const replica = startReplica(m.url);
+  try {
+    await replica.waitFor('a restart', () => replica.recording.errors.length >= 1);
+    assert.match(replica.recording.errors[0]!.error.message, /a FLUSH arrived during the full sync/);
+    assert.ok(replica.recording.starts.length >= 1);
+    assert.ok(replica.recording.starts.every((s) => s.mode === 'full'));
+  } finally {
+    await replica.session.stop();
+    await m.stop();
+  }
+});
