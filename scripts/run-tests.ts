@@ -13,6 +13,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { startLocalStack, type LocalStack } from '../src/localstack/local-stack';
 
+/** No single test may hang the run (CI has a hard time limit): a test running longer fails. */
+const TEST_TIMEOUT_MS = Number(process.env.TEST_TIMEOUT_MS ?? 600_000);
 const root = join(__dirname, '..');
 const integrationDir = join(root, 'test', 'integration') + sep;
 
@@ -78,7 +80,15 @@ async function main(): Promise<number> {
 
   const runner = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      '--test-concurrency=1',
+      `--test-timeout=${TEST_TIMEOUT_MS}`,
+      ...files,
+    ],
     { stdio: 'inherit', cwd: root, env },
   );
   testRunner.process = runner;

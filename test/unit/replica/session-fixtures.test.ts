@@ -49,7 +49,12 @@ for (const fixture of listFixtures()) {
       reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxAttempts: 5 },
     });
     try {
-      for (const s of usable) await master.sessionServed(sessions.indexOf(s));
+      for (const s of usable) {
+        const index = sessions.indexOf(s);
+        let served = false;
+        void master.sessionServed(index).then(() => (served = true));
+        await replica.waitFor(`recorded session ${s.syncId} served`, () => served, 60_000);
+      }
       // let the last bytes and a couple of ACK intervals pass
       await new Promise((r) => setTimeout(r, 300));
     } finally {
