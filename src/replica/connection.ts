@@ -161,3 +161,28 @@ export class CommandChannel {
     }
   }
 }
+
+/**
+ * Half-closes (FIN), keeps reading until the master closes its side, then destroys; bounded by
+ * `deadline` (epoch ms). Never an RST while the master may still be writing (spec 7.2).
+ * `discardData`: nobody else reads this socket any more, so drain it here.
+ */
+export function closeGracefully(socket: net.Socket, deadline: number, discardData: boolean): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(
+      () => {
+        socket.destroy();
+        resolve();
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (discardData) socket.on('data', () => undefined);
+    socket.once('end', () => socket.destroy());
+    socket.end();
+  });
+}

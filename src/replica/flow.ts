@@ -3,7 +3,13 @@ import { FlowStreamParser } from '../protocol/flow-parser';
 import { ProtocolError } from '../protocol/errors';
 import { RespError } from '../protocol/resp';
 import type { FlowItem, JournalRecord } from '../protocol/types';
-import { CommandChannel, DEFAULT_REPLY_TIMEOUT_MS, openSocket, type ConnectOptions } from './connection';
+import {
+  closeGracefully,
+  CommandChannel,
+  DEFAULT_REPLY_TIMEOUT_MS,
+  openSocket,
+  type ConnectOptions,
+} from './connection';
 import { ReplicationError } from './errors';
 import { authenticate, describeReply, type MasterInfo } from './handshake';
 import { LsnTracker } from './lsn-tracker';
@@ -229,23 +235,7 @@ export class FlowConnection {
   async close(deadline: number): Promise<void> {
     this.stopping = true;
     this.stopAcks();
-    const socket = this.socket;
-    if (!socket || socket.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(
-        () => {
-          socket.destroy();
-          resolve();
-        },
-        Math.max(0, deadline - Date.now()),
-      );
-      socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.once('end', () => socket.destroy());
-      socket.end();
-    });
+    if (this.socket) await closeGracefully(this.socket, deadline, false);
   }
 
   /** Immediate close after a failure elsewhere (the session is being torn down anyway). */

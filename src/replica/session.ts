@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { CommandChannel, DEFAULT_REPLY_TIMEOUT_MS, openSocket, type ConnectOptions } from './connection';
+import {
+  closeGracefully,
+  CommandChannel,
+  DEFAULT_REPLY_TIMEOUT_MS,
+  openSocket,
+  type ConnectOptions,
+} from './connection';
 import { ReplicationError } from './errors';
 import { greetMaster, type MasterInfo } from './handshake';
 import { FlowConnection, type FlowCounters, type FlowSyncMode, type PositionedItem } from './flow';
@@ -323,7 +329,7 @@ export class ReplicaSession {
     const flows = this.flows;
     this.flows = [];
     for (const f of flows) f.stopAcks();
-    const mainClosed = main ? closeGracefully(main.socket, deadline) : Promise.resolve();
+    const mainClosed = main ? closeGracefully(main.socket, deadline, true) : Promise.resolve();
     await Promise.all([mainClosed, ...flows.map((f) => f.close(deadline))]);
   }
 
@@ -335,24 +341,4 @@ export class ReplicaSession {
     if (lsns.some((l) => l === null)) return null;
     return { masterId: info.masterId, nextLsns: lsns as number[] };
   }
-}
-
-function closeGracefully(socket: import('node:net').Socket, deadline: number): Promise<void> {
-  if (socket.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(
-      () => {
-        socket.destroy();
-        resolve();
-      },
-      Math.max(0, deadline - Date.now()),
-    );
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.on('data', () => undefined);
-    socket.once('end', () => socket.destroy());
-    socket.end();
-  });
 }
