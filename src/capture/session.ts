@@ -1,5 +1,6 @@
 import { CaptureDirection, CaptureRecord, readCaptureFile } from './dfcap';
-import { commandText, parseCommand, parseRespValue, RespValue } from './resp';
+import { describeReply, RespError, RespReader, type RespValue } from '../protocol/resp';
+import { CommandReader, commandText } from '../protocol/resp-commands';
 
 /**
  * Splits a recorded capture into replication sessions (spec sections 1-3). A session is named by the
@@ -96,24 +97,25 @@ function expectsReply(args: Buffer[]): boolean {
   return !isCommand(args, 'REPLCONF', 'ACK');
 }
 
+/** Error messages of the RESP readers, with the connection they came from. */
+function sessionError(connection: number, what: string, e: unknown): CaptureSessionError {
+  return new CaptureSessionError(`connection ${connection}: ${what}: ${(e as Error).message}`);
+}
+
 function readCommands(connection: number, records: IndexedRecord[]): TimedCommand[] {
   const commands: TimedCommand[] = [];
-  let pending: Buffer = Buffer.alloc(0);
+  const reader = new CommandReader();
   for (const { record, index } of records) {
     if (record.direction !== CaptureDirection.ReplicaToMaster) continue;
-    pending = pending.length === 0 ? record.payload : Buffer.concat([pending, record.payload]);
-    let pos = 0;
-    for (;;) {
-      const parsed = parseCommand(pending, pos);
-      if (!parsed) break;
-      if (parsed.value.length > 0) {
-        commands.push({ args: parsed.value, micros: record.micros, recordIndex: index });
-      }
-      pos = parsed.end;
+    let complete: Buffer[][];
+    try {
+      complete = reader.feed(record.payload);
+    } catch (e) {
+      throw sessionError(connection, 'bad command from the replica', e);
     }
-    pending = pending.subarray(pos);
+    for (const args of complete) commands.push({ args, micros: record.micros, recordIndex: index });
   }
-  if (pending.length > 0 && commands.length === 0) {
+  if (reader.buffered > 0 && commands.length === 0) {
     throw new CaptureSessionError(`connection ${connection}: the replica's bytes hold no complete command`);
   }
   return commands;
@@ -131,33 +133,27 @@ function readReplies(
   const exchanges: Exchange[] = commands.map((command) => ({ command, reply: null }));
   const waiting = exchanges.filter((e) => expectsReply(e.command.args));
   const rest: StreamChunk[] = [];
-  let pending: Buffer = Buffer.alloc(0);
+  const reader = new RespReader();
   for (const { record, index } of records) {
     if (record.direction !== CaptureDirection.MasterToReplica) continue;
     if (waiting.length === 0) {
       rest.push({ bytes: record.payload, micros: record.micros, recordIndex: index });
       continue;
     }
-    pending = pending.length === 0 ? record.payload : Buffer.concat([pending, record.payload]);
-    let pos = 0;
+    reader.feed(record.payload);
     while (waiting.length > 0) {
-      let parsed;
+      let value: RespValue | undefined;
       try {
-        parsed = parseRespValue(pending, pos);
+        value = reader.next();
       } catch (e) {
-        throw new CaptureSessionError(
-          `connection ${connection}: bad reply from the master: ${(e as Error).message}`,
-        );
+        throw sessionError(connection, 'bad reply from the master', e);
       }
-      if (!parsed) break;
-      waiting.shift()!.reply = { value: parsed.value, micros: record.micros, recordIndex: index };
-      pos = parsed.end;
+      if (value === undefined) break;
+      waiting.shift()!.reply = { value, micros: record.micros, recordIndex: index };
     }
-    if (waiting.length === 0 && pos < pending.length) {
-      rest.push({ bytes: pending.subarray(pos), micros: record.micros, recordIndex: index });
-      pending = Buffer.alloc(0);
-    } else {
-      pending = pending.subarray(pos);
+    if (waiting.length === 0) {
+      const after = reader.takeRest();
+      if (after.length > 0) rest.push({ bytes: after, micros: record.micros, recordIndex: index });
     }
   }
   return { exchanges, rest };
@@ -168,8 +164,10 @@ function closedAt(records: IndexedRecord[]): number | null {
   return closed ? closed.record.micros : null;
 }
 
+/** A simple string or an error's text, else null. */
 function text(v: RespValue | undefined): string | null {
-  return v && (v.kind === 'simple' || v.kind === 'error') ? v.text : null;
+  if (typeof v === 'string') return v;
+  return v instanceof RespError ? v.message : null;
 }
 
 function decimal(arg: Buffer, what: string, connection: number): number {
@@ -182,13 +180,13 @@ function decimal(arg: Buffer, what: string, connection: number): number {
 function parseFlowReply(reply: TimedReply | null): FlowReply | null {
   if (!reply) return null;
   const v = reply.value;
-  if (v.kind === 'error') return { mode: 'error', message: v.text };
-  if (v.kind === 'array' && v.items && v.items.length === 2) {
-    const mode = text(v.items[0]);
-    const token = text(v.items[1]);
+  if (v instanceof RespError) return { mode: 'error', message: v.message };
+  if (Array.isArray(v) && v.length === 2) {
+    const mode = text(v[0]);
+    const token = text(v[1]);
     if ((mode === 'FULL' || mode === 'PARTIAL') && token !== null) return { mode, eofToken: token };
   }
-  return { mode: 'error', message: `unexpected reply to DFLY FLOW: ${JSON.stringify(v)}` };
+  return { mode: 'error', message: `unexpected reply to DFLY FLOW: ${describeReply(v)}` };
 }
 
 interface FlowConnection {
@@ -248,12 +246,12 @@ interface SessionHeader {
 function sessionHeaders(connection: number, exchanges: Exchange[]): SessionHeader[] {
   const headers: SessionHeader[] = [];
   for (const { command, reply } of exchanges) {
-    if (!isCommand(command.args, 'REPLCONF', 'CAPA', 'DRAGONFLY') || reply?.value.kind !== 'array') continue;
-    const items = reply.value.items ?? [];
+    if (!isCommand(command.args, 'REPLCONF', 'CAPA', 'DRAGONFLY') || !Array.isArray(reply?.value)) continue;
+    const items = reply.value;
     const masterId = text(items[0]);
     const syncId = text(items[1]);
     const count = items[2];
-    if (masterId === null || syncId === null || count?.kind !== 'integer') {
+    if (masterId === null || syncId === null || typeof count !== 'number') {
       throw new CaptureSessionError(
         `connection ${connection}: the reply to REPLCONF capa dragonfly is not [master_id, sync_id, flow count, ...]`,
       );
@@ -262,8 +260,8 @@ function sessionHeaders(connection: number, exchanges: Exchange[]): SessionHeade
     headers.push({
       masterId,
       syncId,
-      flowCount: count.value,
-      masterVersion: version?.kind === 'integer' ? version.value : null,
+      flowCount: count,
+      masterVersion: typeof version === 'number' ? version : null,
       lineageId: text(items[4]),
     });
   }

@@ -4,7 +4,8 @@ import { isNeedMore } from './errors';
 
 /**
  * RESP2 replies, as a Dragonfly master sends them during the handshake (spec 1.3, 2.2), and the
- * RESP array form used to send commands.
+ * RESP array form used to send commands. The one RESP value type of the project: the replica, the
+ * capture splitter and the test masters all read and write RespValue.
  */
 
 /** Simple string → string, error → RespError, integer → number (bigint beyond 2^53), bulk → Buffer,
@@ -20,7 +21,7 @@ export class RespError {
   }
 }
 
-const ITEM = 'RESP reply';
+const REPLY = 'RESP reply';
 const CR = 0x0d;
 const LF = 0x0a;
 /** Longest header or simple-string/error/integer line accepted without its CR LF. */
@@ -48,7 +49,7 @@ export class RespReader {
     if (this.queue.length === 0) return undefined;
     const c = this.queue.cursor();
     try {
-      const value = readValue(c, 0);
+      const value = readRespValue(c);
       this.queue.consumeTo(c);
       return value;
     } catch (e) {
@@ -63,37 +64,45 @@ export class RespReader {
   }
 }
 
-function readValue(c: Cursor, depth: number): RespValue {
+/**
+ * Reads one complete RESP2 value at the cursor (NEED_MORE when it has not fully arrived). `item` names
+ * what is read in errors: a reply, or a command sent as a RESP array.
+ */
+export function readRespValue(c: Cursor, item = REPLY): RespValue {
+  return readValue(c, 0, item);
+}
+
+function readValue(c: Cursor, depth: number, item: string): RespValue {
   const at = c.pos;
   const type = c.u8();
   switch (type) {
     case 0x2b: // '+'
-      return readLine(c).toString('utf8');
+      return readLine(c, item).toString('utf8');
     case 0x2d: // '-'
-      return new RespError(readLine(c).toString('utf8'));
+      return new RespError(readLine(c, item).toString('utf8'));
     case 0x3a: // ':'
-      return readInteger(c);
+      return readInteger(c, item);
     case 0x24: {
       // '$'
       const lenAt = c.pos;
-      const len = readLength(c, MAX_BULK);
+      const len = readLength(c, MAX_BULK, item);
       if (len === -1) return null;
       const value = c.bytes(len);
-      expectCrlf(c, lenAt);
+      expectCrlf(c, lenAt, item);
       return value;
     }
     case 0x2a: {
       // '*'
-      const count = readLength(c, MAX_ARRAY);
+      const count = readLength(c, MAX_ARRAY, item);
       if (count === -1) return null;
-      if (depth >= MAX_DEPTH) throw c.error(ITEM, `arrays nested at most ${MAX_DEPTH} deep`, at);
+      if (depth >= MAX_DEPTH) throw c.error(item, `arrays nested at most ${MAX_DEPTH} deep`, at);
       const items: RespValue[] = [];
-      for (let i = 0; i < count; i++) items.push(readValue(c, depth + 1));
+      for (let i = 0; i < count; i++) items.push(readValue(c, depth + 1, item));
       return items;
     }
     default:
       throw c.error(
-        ITEM,
+        item,
         `a RESP2 reply type byte (+ - : $ *), got 0x${type.toString(16).padStart(2, '0')}`,
         at,
       );
@@ -101,26 +110,26 @@ function readValue(c: Cursor, depth: number): RespValue {
 }
 
 /** The bytes up to the next CR LF (consumed, not returned). */
-function readLine(c: Cursor): Buffer {
+function readLine(c: Cursor, item: string): Buffer {
   const start = c.pos;
   const limit = Math.min(c.end, start + MAX_LINE + 2);
   const lf = c.buf.indexOf(LF, start);
   if (lf < 0 || lf >= limit) {
     if (limit - start >= MAX_LINE + 2)
-      throw c.error(ITEM, `a line of at most ${MAX_LINE} bytes ending in CR LF`, start);
+      throw c.error(item, `a line of at most ${MAX_LINE} bytes ending in CR LF`, start);
     c.ensure(limit - start + 1);
   }
-  if (lf === start || c.buf[lf - 1] !== CR) throw c.error(ITEM, 'a line ending in CR LF, got a bare LF', lf);
+  if (lf === start || c.buf[lf - 1] !== CR) throw c.error(item, 'a line ending in CR LF, got a bare LF', lf);
   c.pos = lf + 1;
   return c.buf.subarray(start, lf - 1);
 }
 
 const INTEGER_TEXT = /^-?\d{1,20}$/;
 
-function readInteger(c: Cursor): number | bigint {
+function readInteger(c: Cursor, item: string): number | bigint {
   const at = c.pos;
-  const text = readLine(c).toString('latin1');
-  if (!INTEGER_TEXT.test(text)) throw c.error(ITEM, `an integer, got "${text}"`, at);
+  const text = readLine(c, item).toString('latin1');
+  if (!INTEGER_TEXT.test(text)) throw c.error(item, `an integer, got "${text}"`, at);
   const n = Number(text);
   if (Number.isSafeInteger(n)) return n;
   const big = BigInt(text);
@@ -128,20 +137,20 @@ function readInteger(c: Cursor): number | bigint {
 }
 
 /** A bulk length or array count: -1 (null) or 0..max. */
-function readLength(c: Cursor, max: number): number {
+function readLength(c: Cursor, max: number, item: string): number {
   const at = c.pos;
-  const text = readLine(c).toString('latin1');
+  const text = readLine(c, item).toString('latin1');
   if (text === '-1') return -1;
   if (!/^\d{1,10}$/.test(text) || Number(text) > max) {
-    throw c.error(ITEM, `a length of -1 or 0 to ${max}, got "${text}"`, at);
+    throw c.error(item, `a length of -1 or 0 to ${max}, got "${text}"`, at);
   }
   return Number(text);
 }
 
-function expectCrlf(c: Cursor, headerAt: number): void {
+function expectCrlf(c: Cursor, headerAt: number, item: string): void {
   c.ensure(2);
   if (c.buf[c.pos] !== CR || c.buf[c.pos + 1] !== LF) {
-    throw c.error(ITEM, `CR LF right after the bulk string whose length starts at byte ${c.base + headerAt}`);
+    throw c.error(item, `CR LF right after the bulk string whose length starts at byte ${c.base + headerAt}`);
   }
   c.pos += 2;
 }
@@ -159,4 +168,13 @@ export function encodeCommand(args: (string | Buffer | number)[]): Buffer {
     pos += out.write('\r\n', pos, 'latin1');
   }
   return out;
+}
+
+/** A reply in words, for messages (long texts cut at 60 characters). */
+export function describeReply(v: RespValue): string {
+  if (v instanceof RespError) return `error "${v.message}"`;
+  if (Buffer.isBuffer(v)) return `bulk "${v.toString('latin1').slice(0, 60)}"`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'string') return `"${v.slice(0, 60)}"`;
+  return String(v);
 }

@@ -1,7 +1,7 @@
 import type * as net from 'node:net';
 import { FlowStreamParser } from '../protocol/flow-parser';
 import { ProtocolError } from '../protocol/errors';
-import { RespError } from '../protocol/resp';
+import { describeReply, RespError } from '../protocol/resp';
 import type { FlowItem, JournalRecord } from '../protocol/types';
 import {
   closeGracefully,
@@ -11,7 +11,7 @@ import {
   type ConnectOptions,
 } from './connection';
 import { ReplicationError } from './errors';
-import { authenticate, describeReply, type MasterInfo } from './handshake';
+import { authenticate, type MasterInfo } from './handshake';
 import { LsnTracker } from './lsn-tracker';
 import type { MasterAddress } from './master-address';
 

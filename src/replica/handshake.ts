@@ -1,4 +1,4 @@
-import { RespError, type RespValue } from '../protocol/resp';
+import { describeReply, RespError, type RespValue } from '../protocol/resp';
 import type { CommandChannel } from './connection';
 import { ReplicationError } from './errors';
 
@@ -130,14 +130,6 @@ function asText(v: RespValue | undefined): string | null {
   if (typeof v === 'string') return v;
   if (Buffer.isBuffer(v)) return v.toString('latin1');
   return null;
-}
-
-export function describeReply(v: RespValue): string {
-  if (v instanceof RespError) return `error "${v.message}"`;
-  if (Buffer.isBuffer(v)) return `bulk "${v.toString('latin1').slice(0, 60)}"`;
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (typeof v === 'string') return `"${v.slice(0, 60)}"`;
-  return String(v);
 }
 
 function notDragonfly(master: string, detail: string): ReplicationError {

@@ -1,5 +1,6 @@
 import type * as net from 'node:net';
-import { CommandReader, commandKey } from './command-reader';
+import { CommandReader } from '../protocol/resp-commands';
+import { commandKey } from './command-key';
 
 /** How a client connection ended: the client's FIN, the client's RST, or closed by the test master. */
 export type CloseKind = 'fin' | 'rst' | 'master';

@@ -1,8 +1,8 @@
 import * as net from 'node:net';
-import { commandText } from '../capture/resp';
+import { commandText } from '../protocol/resp-commands';
 import { readCaptureSessions, type CaptureSession, type Exchange } from '../capture/session';
 import { ClientConnection, type ConnectionRole } from './client-connection';
-import { commandKey } from './command-reader';
+import { commandKey } from './command-key';
 import { planSession, type SessionPlan } from './replay-plan';
 import { encodeReply, errorReply } from './reply';
 

@@ -1,5 +1,5 @@
 import type { CaptureFlow, CaptureSession, Exchange } from '../capture/session';
-import { commandKey } from './command-reader';
+import { commandKey } from './command-key';
 
 /**
  * The order constraints of one recorded session, worked out once from the capture's global record

@@ -1,23 +1,22 @@
-import type { RespValue } from '../capture/resp';
+import { RespError, type RespValue } from '../protocol/resp';
 
-/** RESP2 reply bytes, as a Dragonfly master writes them (recorded replies are written back this way). */
+/**
+ * RESP2 reply bytes, as a Dragonfly master writes them (recorded replies are written back this way).
+ * A null is written as the null bulk string `$-1`, the RESP2 null a master answers with.
+ */
 export function encodeReply(value: RespValue): Buffer {
-  switch (value.kind) {
-    case 'simple':
-      return Buffer.from(`+${value.text}\r\n`, 'utf8');
-    case 'error':
-      return Buffer.from(`-${value.text}\r\n`, 'utf8');
-    case 'integer':
-      return Buffer.from(`:${value.value}\r\n`, 'latin1');
-    case 'bulk':
-      return value.value === null
-        ? Buffer.from('$-1\r\n')
-        : Buffer.concat([Buffer.from(`$${value.value.length}\r\n`), value.value, Buffer.from('\r\n')]);
-    case 'array':
-      return value.items === null
-        ? Buffer.from('*-1\r\n')
-        : Buffer.concat([Buffer.from(`*${value.items.length}\r\n`), ...value.items.map(encodeReply)]);
+  if (value === null) return Buffer.from('$-1\r\n', 'latin1');
+  if (typeof value === 'string') return simpleReply(value);
+  if (value instanceof RespError) return Buffer.from(`-${value.message}\r\n`, 'utf8');
+  if (typeof value === 'number' || typeof value === 'bigint') return Buffer.from(`:${value}\r\n`, 'latin1');
+  if (Buffer.isBuffer(value)) {
+    return Buffer.concat([
+      Buffer.from(`$${value.length}\r\n`, 'latin1'),
+      value,
+      Buffer.from('\r\n', 'latin1'),
+    ]);
   }
+  return Buffer.concat([Buffer.from(`*${value.length}\r\n`, 'latin1'), ...value.map(encodeReply)]);
 }
 
 export const simpleReply = (text: string): Buffer => Buffer.from(`+${text}\r\n`, 'utf8');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { ClientConnection } from './client-connection';
-import { commandKey } from './command-reader';
+import { commandKey } from './command-key';
 import {
   commandRecord,
   fullSyncEnd,

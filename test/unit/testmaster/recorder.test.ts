@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureRecorder } from '../../../src/capture/recorder';
-import { commandText } from '../../../src/capture/resp';
+import { commandText } from '../../../src/protocol/resp-commands';
 import { readCaptureSessions, type CaptureSession } from '../../../src/capture/session';
 import { recordReplication } from '../../../src/cli/commands/capture-record';
 import { encodeReply } from '../../../src/testmaster/reply';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert';
 import { join } from 'node:path';
 import { readCaptureSessions, type CaptureSession } from '../../../src/capture/session';
-import { commandText } from '../../../src/capture/resp';
+import { commandText } from '../../../src/protocol/resp-commands';
 import { encodeReply } from '../../../src/testmaster/reply';
 import { ReplayMaster } from '../../../src/testmaster/replay-master';
 import { FIXTURES_V1_40_1 } from '../../support/fixture-frames';

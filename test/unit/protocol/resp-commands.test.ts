@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert';
-import { CommandReader, commandKey } from '../../../src/testmaster/command-reader';
+import { CommandReader } from '../../../src/protocol/resp-commands';
 
 const texts = (commands: Buffer[][]): string[] => commands.map((c) => c.map((a) => a.toString()).join('|'));
 
@@ -45,12 +45,4 @@ test('keeps an unfinished command until the rest arrives', () => {
   assert.deepStrictEqual(reader.feed(Buffer.from('REPLCONF ACK 1')), []);
   assert.strictEqual(reader.buffered, 14);
   assert.deepStrictEqual(texts(reader.feed(Buffer.from('2\r\n'))), ['REPLCONF|ACK|12']);
-});
-
-test('matches exchanges by command and subcommand', () => {
-  const key = (s: string) => commandKey(s.split(' ').map((w) => Buffer.from(w)));
-  assert.strictEqual(key('replconf capa dragonfly'), 'REPLCONF CAPA');
-  assert.strictEqual(key('DFLY FLOW x SYNC1 0'), 'DFLY FLOW');
-  assert.strictEqual(key('ping'), 'PING');
-  assert.strictEqual(key('AUTH secret'), 'AUTH');
 });
