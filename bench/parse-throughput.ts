@@ -5,7 +5,8 @@
  *   npx tsx bench/parse-throughput.ts [path/to/session.dfcap.gz] [rounds]
  */
 import { FlowStreamParser } from '../src/protocol/flow-parser';
-import { FixtureFlow, fixtureCaptures, fixtureFlows } from '../test/support/fixture-flows';
+import { FixtureFlow, fixtureFlows } from '../test/support/fixture-flows';
+import { listFixtures } from '../test/support/fixtures';
 
 interface Run {
   seconds: number;
@@ -14,16 +15,16 @@ interface Run {
 }
 
 function pickFlows(path: string | undefined): { name: string; flows: FixtureFlow[] } {
-  const captures = path ? [{ fixture: path, path }] : fixtureCaptures();
+  const captures = path ? [{ name: path, capturePath: path }] : listFixtures();
   if (captures.length === 0) {
     console.error('no fixture captures found; pass the path of a session.dfcap.gz');
     process.exit(1);
   }
   let best: { name: string; flows: FixtureFlow[]; bytes: number } | null = null;
-  for (const { fixture, path: p } of captures) {
-    const flows = fixtureFlows(fixture, p);
+  for (const capture of captures) {
+    const flows = fixtureFlows(capture);
     const bytes = flows.reduce((n, f) => n + f.bytes, 0);
-    if (!best || bytes > best.bytes) best = { name: fixture, flows, bytes };
+    if (!best || bytes > best.bytes) best = { name: capture.name, flows, bytes };
   }
   return best!;
 }

@@ -2,13 +2,14 @@
  * Cross-partition order points, coordinated through the target so that several sink processes can
  * share the partitions: FLUSHALL/FLUSHDB (journaled on every flow with one txid) and the wipe for a
  * new epoch (epochPolicy=flush). Each flow records its arrival; the flow that completes the set
- * executes the wipe once; every flow waits until it is done, then goes past it.
+ * executes the wipe once; every flow waits until it is done, then goes past it. Waiting must not
+ * block the consumer (kafkajs fetches the next data of every partition only once the current
+ * batches are done): a flow that has to wait is paused and asks again later (consumer.ts).
  */
 import type { Logger } from '../observability/logger';
 import type { BarrierRequest, RedisStandaloneWriter } from '../targets/redis-standalone';
 import { barrierKey, ownKeysGlob } from './checkpoint';
 import type { KeyMapping } from './db-mapping';
-import { PartitionReleased } from './errors';
 import { sinkMetrics } from './metrics';
 
 export interface BarrierSpec {
@@ -21,13 +22,6 @@ export interface BarrierSpec {
   flows: number;
 }
 
-export interface WaitControl {
-  /** false once the partition is revoked or the sink stops */
-  active(): boolean;
-  heartbeat(): Promise<void>;
-}
-
-const POLL_MS = 100;
 /** Barrier hashes expire a week after the last flow touched them. */
 const BARRIER_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -48,9 +42,9 @@ export class BarrierCoordinator {
     return spec.scope.all ? { kind: 'flushall' } : { kind: 'flushdb', db: this.keys.db(spec.scope.sourceDb) };
   }
 
-  /** Resolves once the barrier has been executed (by this flow or another); throws PartitionReleased. */
-  async pass(spec: BarrierSpec, control: WaitControl): Promise<void> {
-    const request: BarrierRequest = {
+  /** Records this flow's arrival; true once the barrier has been executed (by this flow or another). */
+  async arrive(spec: BarrierSpec): Promise<boolean> {
+    const state = await this.writer.barrier({
       checkpointKey: this.checkpointKey,
       barrierKey: barrierKey(this.checkpointKey, this.topic, spec.id),
       flow: spec.flow,
@@ -58,26 +52,10 @@ export class BarrierCoordinator {
       action: this.action(spec),
       ttlSeconds: BARRIER_TTL_SECONDS,
       ownKeysGlob: ownKeysGlob(this.checkpointKey),
-    };
-    let waitingLogged = false;
-    for (;;) {
-      const state = await this.writer.barrier(request);
-      if (state !== 'WAITING') {
-        sinkMetrics.barriers.inc({ kind: spec.kind, outcome: state === 'EXECUTED' ? 'executed' : 'passed' });
-        if (state === 'EXECUTED')
-          this.logger.info({ barrier: spec.id }, `barrier ${spec.id} executed by flow ${spec.flow}`);
-        return;
-      }
-      if (!waitingLogged) {
-        this.logger.info(
-          { barrier: spec.id },
-          `flow ${spec.flow} waits at barrier ${spec.id} for the other flows`,
-        );
-        waitingLogged = true;
-      }
-      if (!control.active()) throw new PartitionReleased(`${this.topic} flow ${spec.flow}`);
-      await control.heartbeat();
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+    });
+    if (state === 'WAITING') return false;
+    sinkMetrics.barriers.inc({ kind: spec.kind, outcome: state === 'EXECUTED' ? 'executed' : 'passed' });
+    if (state === 'EXECUTED') this.logger.info({ barrier: spec.id }, `barrier ${spec.id} executed by flow ${spec.flow}`);
+    return true;
   }
 }

@@ -11,9 +11,8 @@ import type { EventCodec } from '../events/codec';
 import type { Logger } from '../observability/logger';
 import type { RedisStandaloneWriter } from '../targets/redis-standalone';
 import { Applier, type ApplierOptions } from './applier';
-import type { BarrierCoordinator } from './barrier';
+import type { BarrierCoordinator, BarrierSpec } from './barrier';
 import type { DeadLetterQueue } from './dead-letter';
-import { PartitionReleased } from './errors';
 import { sinkMetrics } from './metrics';
 import { PartitionWorker } from './partition-worker';
 import { earliestOffsets, findLatestSnapshot } from './start-position';
@@ -31,6 +30,7 @@ export interface SinkConsumerDeps {
 
 /** More partitions than this are consumed in turns (a barrier needs every flow's partition running). */
 const MAX_CONCURRENT_PARTITIONS = 256;
+const BARRIER_POLL_MS = 100;
 
 interface PartitionState {
   worker: PartitionWorker;
@@ -43,6 +43,7 @@ export class SinkConsumer {
   private startPositions: Promise<Map<number, string> | null> | null = null;
   private failure: ((error: Error) => void) | null = null;
   private halted = false;
+  private stopping = false;
   readonly failed: Promise<never>;
 
   constructor(private readonly deps: SinkConsumerDeps) {
@@ -73,6 +74,7 @@ export class SinkConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer.disconnect();
   }
 
@@ -148,12 +150,34 @@ export class SinkConsumer {
         this.consumer.seek({ topic, partition, offset: result.offset });
         return;
       }
+      if (result.kind === 'barrier') {
+        this.waitAtBarrier(topic, partition, result.offset, result.spec);
+        return;
+      }
       sinkMetrics.lag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
       await commitOffsetsIfNecessary();
     } catch (error) {
-      if (error instanceof PartitionReleased) return;
       this.fail(error as Error);
     }
+  }
+
+  /**
+   * Pauses the partition until every flow has reached the barrier and it was executed, then reads
+   * again from the barrier event. The other partitions go on meanwhile (they must, to get there).
+   */
+  private waitAtBarrier(topic: string, partition: number, offset: string, spec: BarrierSpec): void {
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+    this.deps.logger.info({ partition, barrier: spec.id }, `flow ${spec.flow} waits at barrier ${spec.id} for the other flows`);
+    const poll = async (): Promise<void> => {
+      while (!this.halted && !this.stopping) {
+        if (await this.deps.barriers.arrive(spec)) break;
+        await new Promise((resolve) => setTimeout(resolve, BARRIER_POLL_MS));
+      }
+      if (this.halted || this.stopping) return;
+      this.consumer.seek({ topic, partition, offset });
+      this.consumer.resume([{ topic, partitions: [partition] }]);
+    };
+    poll().catch((error: unknown) => this.fail(error as Error));
   }
 
   private workerDeps(partition: number): ConstructorParameters<typeof PartitionWorker>[0] {

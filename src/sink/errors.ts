@@ -37,14 +37,6 @@ export class EventApplyError extends SinkError {
 /** The target refused in a way retrying cannot fix (authentication, permissions, configuration). */
 export class TargetError extends SinkError {}
 
-/** The partition was taken away (rebalance, stop) while it waited; its batch ends unapplied. */
-export class PartitionReleased extends Error {
-  constructor(at: string) {
-    super(`partition ${at} released while waiting`);
-    this.name = 'PartitionReleased';
-  }
-}
-
 export type RedisFailure =
   /** worth retrying with backoff: the same batch may succeed later */
   | { kind: 'transient'; what: string; hint: string }

@@ -11,7 +11,7 @@ import type { ChangeEvent } from '../events/model';
 import type { Logger } from '../observability/logger';
 import type { BatchEvent, RedisStandaloneWriter } from '../targets/redis-standalone';
 import { opensValue, type Applier, type ApplyPlan } from './applier';
-import type { BarrierCoordinator, WaitControl } from './barrier';
+import type { BarrierCoordinator, BarrierSpec } from './barrier';
 import { epochField, nextOffset, offsetBefore, positionField } from './checkpoint';
 import type { DeadLetterQueue } from './dead-letter';
 import { classifyRedisError, EventApplyError, TargetError, type EventLocation } from './errors';
@@ -30,12 +30,20 @@ export interface WorkerDeps {
   now: () => number;
 }
 
-export interface BatchControl extends WaitControl {
+export interface BatchControl {
+  /** false once the partition is revoked or the sink stops */
+  active(): boolean;
+  heartbeat(): Promise<void>;
   /** the message at `offset` is done (applied or dead-lettered): the group may commit past it */
   resolveOffset(offset: string): void;
 }
 
-export type ProcessResult = { kind: 'done' } | { kind: 'reseek'; offset: string };
+export type ProcessResult =
+  | { kind: 'done' }
+  /** the stored position differs from what this process assumed: read again from `offset` */
+  | { kind: 'reseek'; offset: string }
+  /** the event at `offset` is a barrier other flows have not reached yet: wait, then read it again */
+  | { kind: 'barrier'; offset: string; spec: BarrierSpec };
 
 interface Pending {
   message: KafkaMessage;
@@ -45,6 +53,15 @@ interface Pending {
 class Reseek extends Error {
   constructor(readonly offset: string) {
     super(`re-read from ${offset}`);
+  }
+}
+
+class WaitAtBarrier extends Error {
+  constructor(
+    readonly offset: string,
+    readonly spec: BarrierSpec,
+  ) {
+    super(`wait at barrier ${spec.id}`);
   }
 }
 
@@ -94,6 +111,7 @@ export class PartitionWorker {
       await this.flush(control);
       return { kind: 'done' };
     } catch (e) {
+      if (e instanceof WaitAtBarrier) return { kind: 'barrier', offset: e.offset, spec: e.spec };
       if (!(e instanceof Reseek)) throw e;
       this.pending = [];
       this.openValueStart = null;
@@ -174,6 +192,12 @@ export class PartitionWorker {
         this.push(message, event, []);
         return;
     }
+  }
+
+  /** Applies what is queued, then goes past the barrier if every flow has reached it, else stops here. */
+  private async pass(message: KafkaMessage, control: BatchControl, spec: BarrierSpec): Promise<void> {
+    await this.flush(control);
+    if (!(await this.deps.barriers.arrive(spec))) throw new WaitAtBarrier(message.offset, spec);
   }
 
   /** Queues an event; its `after` keeps the position at the start of a value still being written. */

@@ -139,9 +139,8 @@ export class CommittedPositions {
   }
 
   /** A full or partial sync with this master began (its units follow). */
-  noteMaster(masterId: string, dragonflyVersion: string): void {
+  noteMaster(masterId: string): void {
     this.masterId = masterId;
-    if (dragonflyVersion) this.dragonflyVersion = dragonflyVersion;
   }
 
   /** Units committed in one transaction, in buffer order. */

@@ -1,8 +1,4 @@
-import { join } from 'node:path';
 import { CaptureDirection, readCaptureFile } from '../../src/capture/dfcap';
-
-/** Root of the recorded v1.40.1 sessions (read-only reference material next to the repo). */
-export const FIXTURES_V1_40_1 = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'dragonfly-v1.40.1');
 
 export const LZ4_MAGIC = Buffer.from([0x04, 0x22, 0x4d, 0x18]);
 export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);

@@ -4,9 +4,10 @@ import { gunzipSync } from 'node:zlib';
 import type { ExpectedDataset } from '../../src/model/expected-json';
 
 /**
- * Locates the recorded sessions: `FIXTURES_DIR`, else `<repo>/../shared/fixtures`. Every
- * `dragonfly-<version>/<scenario>/` folder holding a `session.dfcap[.gz]` is a fixture, so recordings
- * added later are picked up without touching the tests.
+ * The one way tests, benches and the fuzz corpus find the recorded sessions: `FIXTURES_DIR`, else
+ * `<repo>/../shared/fixtures`. Every `dragonfly-<version>/<scenario>/` folder holding a
+ * `session.dfcap[.gz]` is a fixture, so recordings added later are picked up without touching the
+ * tests; a test that needs one scenario looks it up by name with findFixture.
  */
 
 export interface FixtureMeta {
@@ -58,6 +59,22 @@ export function listFixtures(root = fixturesRoot()): Fixture[] {
     }
   }
   return fixtures;
+}
+
+/**
+ * One fixture by its full name, e.g. "dragonfly-v1.40.1/types" (tests that check recorded bytes name
+ * the version they were written against).
+ */
+export function findFixture(name: string): Fixture {
+  const fixtures = listFixtures();
+  const found = fixtures.find((f) => f.name === name);
+  if (!found) {
+    throw new Error(
+      `fixture ${name} not found under ${fixturesRoot()} (found: ${fixtures.map((f) => f.name).join(', ') || 'none'}); ` +
+        'set FIXTURES_DIR to the folder of the recorded sessions',
+    );
+  }
+  return found;
 }
 
 export function loadMeta(fixture: Fixture): FixtureMeta {

@@ -4,7 +4,8 @@ import { FlowStreamParser } from '../../src/protocol/flow-parser';
 import { crc64Jones } from '../../src/protocol/rdb/crc64';
 import { isRdbTypeId } from '../../src/protocol/rdb/type-ids';
 import { FlowItem } from '../../src/protocol/types';
-import { fixtureCaptures, fixtureFlows, FixtureFlow } from './fixture-flows';
+import { fixtureFlows, FixtureFlow } from './fixture-flows';
+import { fixturesRoot, listFixtures } from './fixtures';
 import { Rng } from './fuzz';
 
 /**
@@ -86,18 +87,18 @@ export function buildCorpus(): Corpus {
     rdbString: [],
   };
   const entries: Buffer[] = [];
-  const captures = fixtureCaptures();
-  if (captures.length === 0)
-    throw new Error('no recorded fixtures found under shared/fixtures: the fuzz corpus needs them');
-  for (const { fixture, path } of captures) {
-    const flows = fixtureFlows(fixture, path);
+  const fixtures = listFixtures();
+  if (fixtures.length === 0)
+    throw new Error(`no recorded fixtures found under ${fixturesRoot()}: the fuzz corpus needs them`);
+  for (const fixture of fixtures) {
+    const flows = fixtureFlows(fixture);
     const small = flows.every((f) => f.bytes <= SMALL_FLOW_BYTES);
     const scanned = small ? flows : pickSpread(flows, FLOWS_PER_FIXTURE, (f) => f.start);
     for (const flow of scanned) {
       const source = scanFlow(flow, corpus, entries);
       if (source.rdbBoundaries.length + source.journalBoundaries.length > 1) corpus.flows.push(source);
     }
-    addRespSeeds(path, corpus);
+    addRespSeeds(fixture.capturePath, corpus);
   }
   for (const raw of entries) addEntrySeeds(raw, corpus);
   addBuiltSeeds(entries, corpus);

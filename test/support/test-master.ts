@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { readCaptureSessions } from '../../src/capture/session';
 import { ReplayMaster, type ReplayMasterOptions } from '../../src/testmaster/replay-master';
 import { ScriptedMaster } from '../../src/testmaster/scripted-master';
 import type { MasterScript } from '../../src/testmaster/script';
-import { FIXTURES_V1_40_1 } from './fixture-frames';
+import { findFixture } from './fixtures';
 
 /**
  * Starting and stopping test masters from tests. Both helpers listen on a free loopback port and
@@ -23,12 +22,12 @@ function url(port: number, password: string | null, user: string | null = null):
   return `redis://${auth}127.0.0.1:${port}`;
 }
 
-/** A ReplayMaster serving the recorded sessions of a fixture (e.g. "types", "reconnect", "auth"). */
+/** A ReplayMaster serving the recorded sessions of a fixture (e.g. "dragonfly-v1.40.1/auth"). */
 export async function startReplayMaster(
   fixture: string,
   options: Omit<ReplayMasterOptions, 'capturePath' | 'sessions'> = {},
 ): Promise<RunningTestMaster<ReplayMaster>> {
-  const { sessions } = readCaptureSessions(join(FIXTURES_V1_40_1, fixture, 'session.dfcap.gz'));
+  const { sessions } = readCaptureSessions(findFixture(fixture).capturePath);
   const master = new ReplayMaster({ ...options, sessions });
   const { port } = await master.start();
   const auth = sessions[0]!.main.exchanges.find(

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { CaptureDirection, CaptureRecord } from '../../../src/capture/dfcap';
 import {
   CaptureSessionError,
@@ -9,7 +8,7 @@ import {
   type TimedReply,
 } from '../../../src/capture/session';
 import { RespError } from '../../../src/protocol/resp';
-import { listFixtures } from '../../support/fixtures';
+import { findFixture } from '../../support/fixtures';
 
 const MASTER = 'a'.repeat(40);
 const TOKEN = (n: number) => String(n).repeat(40);
@@ -141,9 +140,7 @@ test('a FLOW for a session no main connection opened is an error', () => {
 });
 
 test('fixture reconnect: a full session, then a partial one from where each flow had got to', () => {
-  const fixture = listFixtures().find((f) => f.name.endsWith('/reconnect'));
-  assert.ok(fixture, 'reconnect fixture');
-  const { sessions } = readCaptureSessions(join(fixture.dir, 'session.dfcap.gz'));
+  const { sessions } = readCaptureSessions(findFixture('dragonfly-v1.40.1/reconnect').capturePath);
   assert.deepEqual(
     sessions.map((s) => [s.syncId, s.kind, s.flows.map((f) => f.requestedLsn)]),
     [
@@ -161,9 +158,7 @@ test('fixture reconnect: a full session, then a partial one from where each flow
 });
 
 test('fixture auth: AUTH precedes DFLY FLOW on every flow', () => {
-  const fixture = listFixtures().find((f) => f.name.endsWith('/auth'));
-  assert.ok(fixture, 'auth fixture');
-  const [session] = readCaptureSessions(fixture.capturePath).sessions;
+  const [session] = readCaptureSessions(findFixture('dragonfly-v1.40.1/auth').capturePath).sessions;
   assert.equal(session!.main.exchanges[0]!.command.args.join(' '), 'AUTH s3cret');
   for (const flow of session!.flows) {
     assert.deepEqual(

@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   decompressLz4Frame,
@@ -7,7 +6,8 @@ import {
   MAX_DECOMPRESSED_SIZE,
 } from '../../../src/protocol/compression';
 import { ProtocolError } from '../../../src/protocol/errors';
-import { findBlobFrames, FIXTURES_V1_40_1, readFlowStreams } from '../../support/fixture-frames';
+import { findBlobFrames, readFlowStreams } from '../../support/fixture-frames';
+import { findFixture } from '../../support/fixtures';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const isProtocolError = (e: unknown): boolean => e instanceof ProtocolError;
@@ -118,9 +118,9 @@ test('LZ4: every truncation and trailing bytes are ProtocolErrors', () => {
   assert.throws(() => decompressLz4Frame(Buffer.concat([SPEC_9_6_FRAME, hex('00')])), isProtocolError);
 });
 
-const typesFlows = readFlowStreams(join(FIXTURES_V1_40_1, 'types', 'session.dfcap.gz'));
-const bigValuesFlows = readFlowStreams(join(FIXTURES_V1_40_1, 'big_values', 'session.dfcap.gz'));
-const flushesFlows = readFlowStreams(join(FIXTURES_V1_40_1, 'flushes', 'session.dfcap.gz'));
+const typesFlows = readFlowStreams(findFixture('dragonfly-v1.40.1/types').capturePath);
+const bigValuesFlows = readFlowStreams(findFixture('dragonfly-v1.40.1/big_values').capturePath);
+const flushesFlows = readFlowStreams(findFixture('dragonfly-v1.40.1/flushes').capturePath);
 
 test('real bytes (fixture types): all 7 LZ4 frames decode to their content size; blobs start FE 00 or E0', () => {
   const frames = typesFlows.flatMap((f) => findBlobFrames(f, 'lz4'));

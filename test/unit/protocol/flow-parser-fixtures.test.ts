@@ -2,7 +2,8 @@ import assert from 'node:assert';
 import { test } from 'node:test';
 import { FlowStreamParser } from '../../../src/protocol/flow-parser';
 import { FlowItem } from '../../../src/protocol/types';
-import { FixtureFlow, fixtureCaptures, fixtureFlows } from '../../support/fixture-flows';
+import { FixtureFlow, fixtureFlows } from '../../support/fixture-flows';
+import { listFixtures } from '../../support/fixtures';
 
 /**
  * Every flow of every recorded fixture parses without error, fed as the TCP reads delivered it and
@@ -103,17 +104,17 @@ function* randomChunks(chunks: Buffer[], seed: number): Generator<Buffer> {
   }
 }
 
-const captures = fixtureCaptures();
+const fixtures = listFixtures();
 
 test('fixtures are present', () => {
-  assert.ok(captures.length > 0, 'no fixture captures found under shared/fixtures');
+  assert.ok(fixtures.length > 0, 'no fixture captures found under shared/fixtures');
 });
 
 const results = new Map<string, Summary[]>();
 
-for (const { fixture, path } of captures) {
-  test(`fixture ${fixture}: every flow parses the same in TCP-read and random chunks`, () => {
-    const flows = fixtureFlows(fixture, path);
+for (const fixture of fixtures) {
+  test(`fixture ${fixture.name}: every flow parses the same in TCP-read and random chunks`, () => {
+    const flows = fixtureFlows(fixture);
     assert.ok(flows.length > 0);
     const total = flows.reduce((n, f) => n + f.bytes, 0);
     const seeds = total > BIG_FIXTURE_BYTES ? BIG_FIXTURE_SEEDS : SMALL_FIXTURE_SEEDS;
@@ -130,7 +131,7 @@ for (const { fixture, path } of captures) {
       }
       summaries.push(natural);
     }
-    results.set(fixture, summaries);
+    results.set(fixture.name, summaries);
   });
 }
 
@@ -138,8 +139,7 @@ const sum = (list: Summary[] | undefined, f: (s: Summary) => number): number =>
   (list ?? []).reduce((n, s) => n + f(s), 0);
 
 test('fixture counts match spec 12.1', (t) => {
-  const get = (name: string): Summary[] | undefined =>
-    [...results].find(([fixture]) => fixture.endsWith(`/${name}`))?.[1];
+  const get = (scenario: string): Summary[] | undefined => results.get(`dragonfly-v1.40.1/${scenario}`);
   const types = get('types');
   if (!types) return t.skip('fixture types not present');
   assert.strictEqual(

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { ByteQueue } from '../../../src/protocol/byte-queue';
 import { Cursor } from '../../../src/protocol/cursor';
 import { isNeedMore, ProtocolError } from '../../../src/protocol/errors';
 import { JournalEntry, JournalState, readJournalEntry } from '../../../src/protocol/journal';
-import { FIXTURES_V1_40_1, readFlowStreams, stableJournalBytes } from '../../support/fixture-frames';
+import { readFlowStreams, stableJournalBytes } from '../../support/fixture-frames';
+import { findFixture } from '../../support/fixtures';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const isProtocolError = (e: unknown): boolean => e instanceof ProtocolError;
@@ -211,7 +211,7 @@ test('random bytes give an entry, NEED_MORE or a ProtocolError, nothing else', (
 });
 
 test('real bytes (fixture types): the stable journal of all 4 flows is 346 records and 4 LSN entries', () => {
-  const flows = readFlowStreams(join(FIXTURES_V1_40_1, 'types', 'session.dfcap.gz'));
+  const flows = readFlowStreams(findFixture('dragonfly-v1.40.1/types').capturePath);
   let records = 0;
   let lsns = 0;
   for (const flow of flows) {

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { ProtocolError } from '../../../src/protocol/errors';
 import { encodeCommand, RespError, RespReader, RespValue } from '../../../src/protocol/resp';
-import { FIXTURES_V1_40_1, readFlowStreams, readMainConnectionReplies } from '../../support/fixture-frames';
+import { readFlowStreams, readMainConnectionReplies } from '../../support/fixture-frames';
+import { findFixture } from '../../support/fixtures';
 
 const isProtocolError = (e: unknown): boolean => e instanceof ProtocolError;
 
@@ -75,7 +75,7 @@ test('spec 9.2: handshake replies including the v1.40 capa array and error repli
 });
 
 test('real bytes (fixture types, spec 12.2): every reply on the main connection', () => {
-  const bytes = readMainConnectionReplies(join(FIXTURES_V1_40_1, 'types', 'session.dfcap.gz'));
+  const bytes = readMainConnectionReplies(findFixture('dragonfly-v1.40.1/types').capturePath);
   const id = '1220fa30e16665f02d6a5c474854fd2e1bf7ba5b';
   const expected = ['PONG', 'OK', 'OK', [id, 'SYNC1', 4, 5, id], 'OK', 'OK', 'OK', 'OK'];
   assert.deepEqual(readAll([bytes]).replies, expected);
@@ -85,7 +85,7 @@ test('real bytes (fixture types, spec 12.2): every reply on the main connection'
 });
 
 test('real bytes (fixture types, spec 12.3): the FLOW reply, then takeRest hands over the RDB stream', () => {
-  const flow1 = readFlowStreams(join(FIXTURES_V1_40_1, 'types', 'session.dfcap.gz')).find(
+  const flow1 = readFlowStreams(findFixture('dragonfly-v1.40.1/types').capturePath).find(
     (f) => f.flowId === 1,
   )!;
   const head = flow1.bytes.subarray(0, 200);

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert';
-import { join } from 'node:path';
 import { readCaptureSessions } from '../../../src/capture/session';
 import type { JournalEntry } from '../../../src/protocol/journal';
 import {
@@ -15,7 +14,7 @@ import {
   selectDb,
   snapshotEntry,
 } from '../../../src/testmaster/encoder';
-import { FIXTURES_V1_40_1 } from '../../support/fixture-frames';
+import { findFixture } from '../../support/fixtures';
 import { walkFlow, type WalkedItem } from './flow-walker';
 
 /**
@@ -61,7 +60,7 @@ interface Tally {
 }
 
 function checkFixture(name: string): Tally {
-  const { sessions } = readCaptureSessions(join(FIXTURES_V1_40_1, name, 'session.dfcap.gz'));
+  const { sessions } = readCaptureSessions(findFixture(`dragonfly-v1.40.1/${name}`).capturePath);
   const tally: Tally = { matched: new Map(), skipped: new Map(), mismatches: [] };
   for (const session of sessions) {
     for (const flow of session.flows) {
@@ -111,7 +110,7 @@ for (const fixture of [
 }
 
 test('rdbHeader reproduces the whole AUX header of every flow of fixture types', () => {
-  const { sessions } = readCaptureSessions(join(FIXTURES_V1_40_1, 'types', 'session.dfcap.gz'));
+  const { sessions } = readCaptureSessions(findFixture('dragonfly-v1.40.1/types').capturePath);
   for (const flow of sessions[0]!.flows) {
     const stream = Buffer.concat(flow.stream.map((c) => c.bytes));
     const aux = walkFlow(stream, 'FULL', 'x'.repeat(40)).items.filter((i) => i.kind === 'aux');

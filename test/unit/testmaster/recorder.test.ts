@@ -9,11 +9,11 @@ import { readCaptureSessions, type CaptureSession } from '../../../src/capture/s
 import { recordReplication } from '../../../src/cli/commands/capture-record';
 import { encodeReply } from '../../../src/testmaster/reply';
 import { startReplayMaster } from '../../support/test-master';
-import { FIXTURES_V1_40_1 } from '../../support/fixture-frames';
+import { findFixture } from '../../support/fixtures';
 import { RawClient } from './raw-client';
 
 const fixture = (): CaptureSession =>
-  readCaptureSessions(join(FIXTURES_V1_40_1, 'types', 'session.dfcap.gz')).sessions[0]!;
+  readCaptureSessions(findFixture('dragonfly-v1.40.1/types').capturePath).sessions[0]!;
 
 const masterBytes = (session: CaptureSession): { main: Buffer; flows: Buffer[] } => ({
   main: Buffer.concat(session.main.exchanges.filter((e) => e.reply).map((e) => encodeReply(e.reply!.value))),
@@ -35,7 +35,7 @@ function assertSameMasterBytes(recorded: CaptureSession, original: CaptureSessio
 
 test('the recording proxy writes every byte both ways: a raw replica in front of the types replay', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dfcap-'));
-  const replay = await startReplayMaster('types');
+  const replay = await startReplayMaster('dragonfly-v1.40.1/types');
   const out = join(dir, 'raw.dfcap.gz');
   const recorder = new CaptureRecorder({ upstream: { host: '127.0.0.1', port: replay.port }, out });
   try {
@@ -76,7 +76,7 @@ test('the recording proxy writes every byte both ways: a raw replica in front of
 
 test('capture record: our replica against the types replay gives a session with the fixture master bytes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dfcap-'));
-  const replay = await startReplayMaster('types');
+  const replay = await startReplayMaster('dragonfly-v1.40.1/types');
   const out = join(dir, 'replica.dfcap');
   const log: string[] = [];
   try {

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert';
-import { join } from 'node:path';
 import { readCaptureSessions, type CaptureSession } from '../../../src/capture/session';
 import { commandText } from '../../../src/protocol/resp-commands';
 import { encodeReply } from '../../../src/testmaster/reply';
 import { ReplayMaster } from '../../../src/testmaster/replay-master';
-import { FIXTURES_V1_40_1 } from '../../support/fixture-frames';
+import { findFixture } from '../../support/fixtures';
 import { RawClient } from './raw-client';
 
 function fixtureSessions(name: string): CaptureSession[] {
-  return readCaptureSessions(join(FIXTURES_V1_40_1, name, 'session.dfcap.gz')).sessions;
+  return readCaptureSessions(findFixture(`dragonfly-v1.40.1/${name}`).capturePath).sessions;
 }
 
 const flowStream = (session: CaptureSession, flowId: number): Buffer =>
