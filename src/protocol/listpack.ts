@@ -1,5 +1,11 @@
+import {
+  checkContainerFrame,
+  containerFail,
+  CONTAINER_TERMINATOR,
+  type ContainerFail,
+} from './container-frame';
+import { hex } from './cursor';
 import { decimalText, ownCopy } from './element-text';
-import { ProtocolError } from './errors';
 
 /**
  * Redis listpack (spec 4.5): uint32 LE total bytes, uint16 LE element count (65535 = unknown), the
@@ -8,7 +14,6 @@ import { ProtocolError } from './errors';
 
 const ITEM = 'listpack';
 const HEADER_SIZE = 6;
-const TERMINATOR = 0xff;
 const UNKNOWN_COUNT = 65535;
 
 /**
@@ -19,20 +24,8 @@ const UNKNOWN_COUNT = 65535;
  * private copy. `base` = stream offset of `buf[0]`.
  */
 export function decodeListpack(buf: Buffer, base = 0): Buffer[] {
-  const fail = (at: number, expected: string): ProtocolError =>
-    new ProtocolError({ offset: base + at, item: ITEM, expected });
-  if (buf.length < HEADER_SIZE + 1) {
-    throw fail(0, `at least ${HEADER_SIZE + 1} bytes (header and terminator), got ${buf.length}`);
-  }
-  const total = buf.readUInt32LE(0);
-  if (total !== buf.length)
-    throw fail(0, `a total size equal to its ${buf.length} bytes, header says ${total}`);
-  if (buf[buf.length - 1] !== TERMINATOR) {
-    throw fail(
-      buf.length - 1,
-      `the terminator 0xFF as the last byte, got 0x${buf[buf.length - 1]!.toString(16)}`,
-    );
-  }
+  const fail = containerFail(ITEM, base);
+  checkContainerFrame(buf, HEADER_SIZE, fail);
   const declaredCount = buf.readUInt16LE(4);
   /** the terminator's position: every element must end before it */
   const end = buf.length - 1;
@@ -44,7 +37,7 @@ export function decodeListpack(buf: Buffer, base = 0): Buffer[] {
   let p = HEADER_SIZE;
   while (p < end) {
     const b0 = buf[p]!;
-    if (b0 === TERMINATOR) throw fail(p, `the terminator only at the last byte (${base + end})`);
+    if (b0 === CONTAINER_TERMINATOR) throw fail(p, `the terminator only at the last byte (${base + end})`);
     let size: number;
     if (b0 < 0x80) {
       out.push(decimalText(b0));
@@ -92,7 +85,7 @@ export function decodeListpack(buf: Buffer, base = 0): Buffer[] {
           out.push(decimalText(buf.readBigInt64LE(p + 1)));
           break;
         default:
-          throw fail(p, `an element encoding byte (0x00-0xF4), got 0x${b0.toString(16).toUpperCase()}`);
+          throw fail(p, `an element encoding byte (0x00-0xF4), got 0x${hex(b0)}`);
       }
     }
     const backlen = backlenSize(size);
@@ -119,18 +112,12 @@ function backlenSize(size: number): number {
 }
 
 /** Backlen = `size` in big-endian 7-bit groups; every byte after the first has bit 7 set. */
-function checkBacklen(
-  buf: Buffer,
-  at: number,
-  width: number,
-  size: number,
-  fail: (at: number, expected: string) => ProtocolError,
-): void {
+function checkBacklen(buf: Buffer, at: number, width: number, size: number, fail: ContainerFail): void {
   for (let i = 0; i < width; i++) {
     const group = (size >>> (7 * (width - 1 - i))) & 0x7f;
     const expected = i === 0 ? group : group | 0x80;
     if (buf[at + i] !== expected) {
-      throw fail(at, `a backlen encoding the element size ${size}, got byte 0x${buf[at + i]!.toString(16)}`);
+      throw fail(at, `a backlen encoding the element size ${size}, got byte 0x${hex(buf[at + i]!)}`);
     }
   }
 }

@@ -1,5 +1,11 @@
+import {
+  checkContainerFrame,
+  containerFail,
+  CONTAINER_TERMINATOR,
+  type ContainerFail,
+} from './container-frame';
+import { hex } from './cursor';
 import { decimalText, ownCopy } from './element-text';
-import { ProtocolError } from './errors';
 
 /**
  * Redis ziplist (spec 4.5; hashes/zsets of masters ≤ v1.30, list nodes ≤ v1.23): uint32 LE total
@@ -9,7 +15,6 @@ import { ProtocolError } from './errors';
 
 const ITEM = 'ziplist';
 const HEADER_SIZE = 10;
-const TERMINATOR = 0xff;
 const PREVLEN_LONG = 0xfe;
 const UNKNOWN_COUNT = 65535;
 const STR_32 = 0x80;
@@ -20,17 +25,8 @@ const STR_32 = 0x80;
  * memory with `buf`: strings are views of one private copy. `base` = stream offset of `buf[0]`.
  */
 export function decodeZiplist(buf: Buffer, base = 0): Buffer[] {
-  const fail = (at: number, expected: string): ProtocolError =>
-    new ProtocolError({ offset: base + at, item: ITEM, expected });
-  if (buf.length < HEADER_SIZE + 1) {
-    throw fail(0, `at least ${HEADER_SIZE + 1} bytes (header and terminator), got ${buf.length}`);
-  }
-  const total = buf.readUInt32LE(0);
-  if (total !== buf.length)
-    throw fail(0, `a total size equal to its ${buf.length} bytes, header says ${total}`);
-  if (buf[buf.length - 1] !== TERMINATOR) {
-    throw fail(buf.length - 1, `the terminator 0xFF as the last byte, got 0x${hex(buf[buf.length - 1]!)}`);
-  }
+  const fail = containerFail(ITEM, base);
+  checkContainerFrame(buf, HEADER_SIZE, fail);
   const tail = buf.readUInt32LE(4);
   const declaredCount = buf.readUInt16LE(8);
   const end = buf.length - 1;
@@ -46,7 +42,7 @@ export function decodeZiplist(buf: Buffer, base = 0): Buffer[] {
   while (p < end) {
     const start = p;
     const b0 = buf[p]!;
-    if (b0 === TERMINATOR) throw fail(p, `the terminator only at the last byte (${base + end})`);
+    if (b0 === CONTAINER_TERMINATOR) throw fail(p, `the terminator only at the last byte (${base + end})`);
     let prevlen = b0;
     if (b0 === PREVLEN_LONG) {
       need(p, 5);
@@ -105,7 +101,7 @@ function readInteger(
   at: number,
   out: Buffer[],
   need: (at: number, n: number) => void,
-  fail: (at: number, expected: string) => ProtocolError,
+  fail: ContainerFail,
 ): number {
   const enc = buf[at]!;
   switch (enc) {
@@ -136,8 +132,4 @@ function readInteger(
       }
       throw fail(at, `an entry encoding (string 0x00-0xBF, integer C0/D0/E0/F0/FE/F1-FD), got 0x${hex(enc)}`);
   }
-}
-
-function hex(b: number): string {
-  return b.toString(16).toUpperCase().padStart(2, '0');
 }
