@@ -204,5 +204,10 @@ export function eventKey(event: ChangeEvent): ChangeEventKey {
   return { sourceId, epoch, flow, lsn, index };
 }
 
-export { snapshotEntryToEvents, journalRecordToEvents, markerEvent, type MarkerPayload } from './from-protocol';
+export {
+  snapshotEntryToEvents,
+  journalRecordToEvents,
+  markerEvent,
+  type MarkerPayload,
+} from './from-protocol';
 export { rdbValueToEventValue, eventValueToRdbValue } from './values';
