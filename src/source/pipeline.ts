@@ -250,7 +250,7 @@ export class SourcePipeline {
       { mode, reason, masterId: info.masterId, flowCount: info.flowCount },
       Date.now(),
     );
-    this.committed.noteMaster(info.masterId, '');
+    this.committed.noteMaster(info.masterId);
     this.deps.metrics.syncs.inc({ mode });
     this.deps.metrics.epoch.set(this.builder.currentEpoch);
     if (mode === 'full') {
