@@ -55,7 +55,8 @@ export class BarrierCoordinator {
     });
     if (state === 'WAITING') return false;
     sinkMetrics.barriers.inc({ kind: spec.kind, outcome: state === 'EXECUTED' ? 'executed' : 'passed' });
-    if (state === 'EXECUTED') this.logger.info({ barrier: spec.id }, `barrier ${spec.id} executed by flow ${spec.flow}`);
+    if (state === 'EXECUTED')
+      this.logger.info({ barrier: spec.id }, `barrier ${spec.id} executed by flow ${spec.flow}`);
     return true;
   }
 }

@@ -167,7 +167,10 @@ export class SinkConsumer {
    */
   private waitAtBarrier(topic: string, partition: number, offset: string, spec: BarrierSpec): void {
     this.consumer.pause([{ topic, partitions: [partition] }]);
-    this.deps.logger.info({ partition, barrier: spec.id }, `flow ${spec.flow} waits at barrier ${spec.id} for the other flows`);
+    this.deps.logger.info(
+      { partition, barrier: spec.id },
+      `flow ${spec.flow} waits at barrier ${spec.id} for the other flows`,
+    );
     const poll = async (): Promise<void> => {
       while (!this.halted && !this.stopping) {
         if (await this.deps.barriers.arrive(spec)) break;

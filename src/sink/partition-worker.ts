@@ -147,32 +147,24 @@ export class PartitionWorker {
         this.push(message, event, []);
         return;
       case 'barrier':
-        await this.flush(control);
-        await this.deps.barriers.pass(
-          {
-            id: `flush:${event.source.epoch}:${event.source.txid ?? 0}:${plan.scope.all ? 'all' : `db${plan.scope.db}`}`,
-            kind: 'flush',
-            scope: plan.scope.all ? { all: true } : { all: false, sourceDb: plan.scope.db },
-            flow: event.source.flow,
-            flows: event.source.shardCount,
-          },
-          control,
-        );
+        await this.pass(message, control, {
+          id: `flush:${event.source.epoch}:${event.source.txid ?? 0}:${plan.scope.all ? 'all' : `db${plan.scope.db}`}`,
+          kind: 'flush',
+          scope: plan.scope.all ? { all: true } : { all: false, sourceDb: plan.scope.db },
+          flow: event.source.flow,
+          flows: event.source.shardCount,
+        });
         this.push(message, event, []);
         return;
       case 'snapshotStarted':
         if (this.deps.config.epochPolicy === 'flush' && this.epoch !== null && plan.epoch > this.epoch) {
-          await this.flush(control);
-          await this.deps.barriers.pass(
-            {
-              id: `epoch:${plan.epoch}`,
-              kind: 'epoch',
-              scope: { all: true },
-              flow: event.source.flow,
-              flows: plan.flows,
-            },
-            control,
-          );
+          await this.pass(message, control, {
+            id: `epoch:${plan.epoch}`,
+            kind: 'epoch',
+            scope: { all: true },
+            flow: event.source.flow,
+            flows: plan.flows,
+          });
         }
         this.push(message, event, []);
         return;

@@ -1,0 +1,175 @@
+/**
+ * Helpers of the sink integration tests: topics, producing events per partition, a sink run in this
+ * process until it has applied everything, a sink in a child process (for kill -9), a fresh Redis.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadSinkConfig, type SinkConfig } from '../../src/config/sink';
+import { EventCodec } from '../../src/events/codec';
+import { eventKey, type ChangeEvent } from '../../src/events/model';
+import { startRedisServers, type RedisServers } from '../../src/localstack/redis-server';
+import { createLogger } from '../../src/observability/logger';
+import { runSink } from '../../src/sink/run';
+import { kafkaBrokers, redisServerBin } from '../support/env';
+
+export const CHECKPOINT_KEY = 'dragonfly-cdc:checkpoint';
+const ROOT = join(__dirname, '..', '..');
+
+export function kafka(): Kafka {
+  return new Kafka({ clientId: 'sink-tests', brokers: [kafkaBrokers()], logLevel: logLevel.NOTHING });
+}
+
+let unique = 0;
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now()}-${unique++}`;
+}
+
+export async function createTopic(client: Kafka, topic: string, partitions: number): Promise<void> {
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+/** Produces each flow's events to the partition of the same number, in order; returns end offsets. */
+export async function produceFlows(client: Kafka, topic: string, flows: ChangeEvent[][]): Promise<number[]> {
+  const codec = await EventCodec.create();
+  const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let partition = 0; partition < flows.length; partition++) {
+      let messages: { key: Buffer; value: Buffer; partition: number }[] = [];
+      let bytes = 0;
+      const send = async (): Promise<void> => {
+        if (messages.length > 0) await producer.send({ topic, acks: -1, messages });
+        messages = [];
+        bytes = 0;
+      };
+      for (const event of flows[partition]!) {
+        const value = codec.encodeValue(event);
+        if (bytes + value.length > MAX_REQUEST_BYTES) await send();
+        messages.push({ key: codec.encodeKey(eventKey(event)), value, partition });
+        bytes += value.length;
+      }
+      await send();
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return endOffsets(client, topic);
+}
+
+export async function endOffsets(client: Kafka, topic: string): Promise<number[]> {
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.sort((a, b) => a.partition - b.partition).map((o) => Number(o.high));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The flags of a sink for this test run. */
+export function sinkArgs(topic: string, redisUrl: string, extra: string[] = []): string[] {
+  return [
+    '--kafka-brokers',
+    kafkaBrokers(),
+    '--topic',
+    topic,
+    '--group-id',
+    `${topic}-group`,
+    '--redis-url',
+    redisUrl,
+    '--start-from',
+    'earliest',
+    '--log-level',
+    'warn',
+    '--log-format',
+    'json',
+    ...extra,
+  ];
+}
+
+export function sinkConfig(topic: string, redisUrl: string, extra: string[] = []): SinkConfig {
+  return loadSinkConfig(sinkArgs(topic, redisUrl, extra), {});
+}
+
+/** Stored positions per partition (-1 where none). */
+export async function positions(redis: Redis, topic: string, partitions: number): Promise<number[]> {
+  const fields = Array.from({ length: partitions }, (_, p) => `${topic}/${p}`);
+  const values = await redis.hmget(CHECKPOINT_KEY, ...fields);
+  return values.map((v) => (v === null ? -1 : Number(v)));
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function caughtUp(redis: Redis, topic: string, ends: number[]): Promise<boolean> {
+  const stored = await positions(redis, topic, ends.length);
+  return stored.every((p, i) => p >= ends[i]!);
+}
+
+/**
+ * Runs the sink in this process until every partition's stored position reached its end offset
+ * (or the sink fails), then stops it gracefully.
+ */
+export async function runSinkToEnd(
+  config: SinkConfig,
+  redis: Redis,
+  ends: number[],
+  timeoutMs: number,
+): Promise<void> {
+  const stop = new AbortController();
+  const logger = createLogger({ role: 'sink', level: 'warn', format: 'json' });
+  const running = runSink(config, logger, stop.signal);
+  let failure: unknown;
+  running.catch((e: unknown) => {
+    failure = e;
+  });
+  try {
+    await waitFor(
+      'the sink to apply every event',
+      async () => {
+        if (failure !== undefined) throw failure;
+        return caughtUp(redis, config.topic, ends);
+      },
+      timeoutMs,
+    );
+  } finally {
+    stop.abort();
+    await running.catch(() => undefined);
+  }
+}
+
+/** `dragonfly-cdc sink` in a child process (for kill -9). */
+export function spawnSink(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'sink', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+  });
+}
+
+/** A throw-away redis-server for one test file. */
+export async function freshRedis(): Promise<{ servers: RedisServers; url: string; client: Redis }> {
+  const servers = await startRedisServers({ instances: 1, binary: redisServerBin(), install: false });
+  const url = servers.instances[0]!.url;
+  const client = new Redis(url);
+  return { servers, url, client };
+}
