@@ -3,20 +3,10 @@ import { decompressLz4Frame, decompressZstdFrame } from './compression';
 import { Cursor, hex } from './cursor';
 import { isNeedMore, NEED_MORE, ProtocolError } from './errors';
 import { JournalState, readJournalEntry } from './journal';
-import {
-  EntryReader,
-  OPCODE_DF_MASK,
-  OPCODE_EXPIRETIME_MS,
-  readEntryHeader,
-  snapshotEntry,
-} from './rdb/entry-reader';
+import { EntryReader, readEntryHeader, snapshotEntry } from './rdb/entry-reader';
+import { RDB_OPCODE } from './rdb/opcodes';
 import { isSupportedRdbVersion, MAX_RDB_VERSION, MIN_RDB_VERSION } from './rdb/rdb-version';
-import {
-  OPCODE_SHARD_DOC_INDEX,
-  OPCODE_VECTOR_INDEX,
-  ShardDocIndexReader,
-  VectorIndexReader,
-} from './rdb/search-index';
+import { ShardDocIndexReader, VectorIndexReader } from './rdb/search-index';
 import { runSteps, ScanCounter, StepReader } from './rdb/steps';
 import { readStringView } from './rdb/strings';
 import { TaggedChunks } from './rdb/tagged';
@@ -60,18 +50,6 @@ export interface FlowParserStats {
   /** key entries whose tagged chunks are still arriving */
   openTaggedEntries: number;
 }
-
-const OPCODE = {
-  FULLSYNC_END: 0xc8,
-  COMPRESSED_ZSTD_BLOB: 0xc9,
-  COMPRESSED_LZ4_BLOB: 0xca,
-  JOURNAL_BLOB: 0xd2,
-  JOURNAL_OFFSET: 0xd3,
-  TAGGED_CHUNK: 0xe0,
-  AUX: 0xfa,
-  SELECTDB: 0xfe,
-  EOF: 0xff,
-} as const;
 
 const HEADER_MAGIC = Buffer.from('REDIS', 'latin1');
 const HEADER_BYTES = 9;
@@ -283,53 +261,53 @@ export class FlowStreamParser {
     const at = c.pos;
     const op = c.u8();
     switch (op) {
-      case OPCODE.AUX: {
+      case RDB_OPCODE.AUX: {
         const key = c.rdbText('AUX key');
         const value = c.rdbString('AUX value');
         out.push({ kind: 'aux', key, value });
         return;
       }
-      case OPCODE.SELECTDB: {
+      case RDB_OPCODE.SELECTDB: {
         const db = c.packed('SELECTDB db index');
         if (db > MAX_DB_INDEX)
           throw c.error('SELECTDB db index', `a db index up to ${MAX_DB_INDEX}, got ${db}`, at);
         this.db = db;
         return;
       }
-      case OPCODE.FULLSYNC_END:
+      case RDB_OPCODE.FULLSYNC_END:
         c.skip(FULLSYNC_END_PADDING);
         out.push({ kind: 'fullSyncEnd' });
         return;
-      case OPCODE.JOURNAL_OFFSET:
+      case RDB_OPCODE.JOURNAL_OFFSET:
         out.push({ kind: 'journalOffset', lsn: c.u64le('JOURNAL_OFFSET') });
         return;
-      case OPCODE.JOURNAL_BLOB:
+      case RDB_OPCODE.JOURNAL_BLOB:
         this.readJournalBlob(c, out);
         return;
-      case OPCODE.TAGGED_CHUNK:
+      case RDB_OPCODE.TAGGED_CHUNK:
         this.readTaggedChunk(c, out, at);
         return;
-      case OPCODE.COMPRESSED_ZSTD_BLOB:
-      case OPCODE.COMPRESSED_LZ4_BLOB:
+      case RDB_OPCODE.COMPRESSED_ZSTD_BLOB:
+      case RDB_OPCODE.COMPRESSED_LZ4_BLOB:
         if (blob)
           throw c.error(`${blob.kind} blob contents`, 'complete items, got a nested compressed blob', at);
-        this.readCompressedBlob(c, out, op === OPCODE.COMPRESSED_LZ4_BLOB ? 'LZ4' : 'zstd', at);
+        this.readCompressedBlob(c, out, op === RDB_OPCODE.COMPRESSED_LZ4_BLOB ? 'LZ4' : 'zstd', at);
         return;
-      case OPCODE.EOF:
+      case RDB_OPCODE.EOF:
         if (blob)
           throw c.error(`${blob.kind} blob contents`, 'complete items, got EOF (never compressed)', at);
         this.readEof(c, out);
         return;
-      case OPCODE_VECTOR_INDEX:
+      case RDB_OPCODE.VECTOR_INDEX:
         c.pos = at;
         this.pending = new VectorIndexReader();
         return;
-      case OPCODE_SHARD_DOC_INDEX:
+      case RDB_OPCODE.SHARD_DOC_INDEX:
         c.pos = at;
         this.pending = new ShardDocIndexReader();
         return;
       default:
-        if (op === OPCODE_EXPIRETIME_MS || op === OPCODE_DF_MASK || isRdbTypeId(op)) {
+        if (op === RDB_OPCODE.EXPIRETIME_MS || op === RDB_OPCODE.DF_MASK || isRdbTypeId(op)) {
           c.pos = at;
           this.readEntry(c, out);
           return;

@@ -1,3 +1,7 @@
+import { JOURNAL_OPCODE } from '../protocol/journal';
+import { RDB_OPCODE } from '../protocol/rdb/opcodes';
+import { MEMBER_EXPIRY_BASE_S } from '../protocol/rdb/text';
+import { RDB_TYPE } from '../protocol/rdb/type-ids';
 import type { ExpireAtMs, JournalRecord, KeyFlags, RdbValue } from '../protocol/types';
 
 /**
@@ -9,46 +13,6 @@ import type { ExpireAtMs, JournalRecord, KeyFlags, RdbValue } from '../protocol/
  */
 
 export const RDB_HEADER = Buffer.from('REDIS0009', 'latin1');
-
-const OP = {
-  FULLSYNC_END: 0xc8,
-  JOURNAL_BLOB: 0xd2,
-  JOURNAL_OFFSET: 0xd3,
-  DF_MASK: 0xdc,
-  AUX: 0xfa,
-  EXPIRETIME_MS: 0xfc,
-  SELECTDB: 0xfe,
-  EOF: 0xff,
-} as const;
-
-export const RDB_TYPE_ID = {
-  STRING: 0,
-  SET: 2,
-  HASH: 4,
-  ZSET_2: 5,
-  SET_INTSET: 11,
-  HASH_LISTPACK: 16,
-  ZSET_LISTPACK: 17,
-  LIST_QUICKLIST_2: 18,
-  JSON: 30,
-  HASH_WITH_EXPIRY: 31,
-  SET_WITH_EXPIRY: 32,
-} as const;
-
-const JOURNAL_OP = {
-  NOOP: 0,
-  SELECT: 6,
-  EXPIRED: 9,
-  COMMAND: 10,
-  MULTI_COMMAND: 11,
-  EXEC: 12,
-  PING: 13,
-  FIN: 14,
-  LSN: 15,
-};
-
-/** Member/field TTLs are seconds since 2023-02-01 (spec 4.4, `kMemberExpiryBase`). */
-const MEMBER_EXPIRY_BASE_S = 1675209600;
 
 /** Redis/Dragonfly defaults deciding the compact encodings (set-max-intset-entries etc.). */
 const INTSET_MAX_ENTRIES = 512;
@@ -136,7 +100,7 @@ export function rdbString(value: Bytes | number): Buffer {
 }
 
 export function auxField(key: string, value: Bytes | number): Buffer {
-  return Buffer.concat([Buffer.from([OP.AUX]), rdbString(key), rdbString(value)]);
+  return Buffer.concat([Buffer.from([RDB_OPCODE.AUX]), rdbString(key), rdbString(value)]);
 }
 
 export interface AuxHeaderOptions {
@@ -170,7 +134,7 @@ export function rdbHeader(o: AuxHeaderOptions): Buffer {
 }
 
 export function selectDb(db: number): Buffer {
-  return Buffer.concat([Buffer.from([OP.SELECTDB]), packedUint(db)]);
+  return Buffer.concat([Buffer.from([RDB_OPCODE.SELECTDB]), packedUint(db)]);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -299,27 +263,25 @@ export function defaultRdbType(value: RdbValue): number {
     elements.length <= LISTPACK_MAX_ENTRIES && elements.every((e) => e.length <= LISTPACK_MAX_VALUE);
   switch (value.type) {
     case 'string':
-      return RDB_TYPE_ID.STRING;
+      return RDB_TYPE.STRING;
     case 'list':
-      return RDB_TYPE_ID.LIST_QUICKLIST_2;
+      return RDB_TYPE.LIST_QUICKLIST_2;
     case 'set':
-      if (value.memberExpireAtMs) return RDB_TYPE_ID.SET_WITH_EXPIRY;
+      if (value.memberExpireAtMs) return RDB_TYPE.SET_WITH_EXPIRY;
       return value.members.length <= INTSET_MAX_ENTRIES &&
         value.members.every((m) => {
           const n = canonicalInteger(m, 20);
           return n !== null && within(n, INT64);
         })
-        ? RDB_TYPE_ID.SET_INTSET
-        : RDB_TYPE_ID.SET;
+        ? RDB_TYPE.SET_INTSET
+        : RDB_TYPE.SET;
     case 'hash':
-      if (value.fields.some((f) => f.expireAtMs !== undefined)) return RDB_TYPE_ID.HASH_WITH_EXPIRY;
-      return small(value.fields.flatMap((f) => [f.field, f.value]))
-        ? RDB_TYPE_ID.HASH_LISTPACK
-        : RDB_TYPE_ID.HASH;
+      if (value.fields.some((f) => f.expireAtMs !== undefined)) return RDB_TYPE.HASH_WITH_EXPIRY;
+      return small(value.fields.flatMap((f) => [f.field, f.value])) ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
     case 'zset':
-      return small(value.entries.map((e) => e.member)) ? RDB_TYPE_ID.ZSET_LISTPACK : RDB_TYPE_ID.ZSET_2;
+      return small(value.entries.map((e) => e.member)) ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
     case 'json':
-      return RDB_TYPE_ID.JSON;
+      return RDB_TYPE.JSON;
     default:
       throw new EncoderError(`the encoder does not write ${value.type} values`);
   }
@@ -332,13 +294,13 @@ function wrongType(rdbType: number, value: RdbValue): EncoderError {
 /** The value bytes of an entry (after type and key) in the given RDB type. */
 export function encodeValue(rdbType: number, value: RdbValue): Buffer {
   switch (rdbType) {
-    case RDB_TYPE_ID.STRING:
+    case RDB_TYPE.STRING:
       if (value.type !== 'string') throw wrongType(rdbType, value);
       return rdbString(value.value);
-    case RDB_TYPE_ID.JSON:
+    case RDB_TYPE.JSON:
       if (value.type !== 'json') throw wrongType(rdbType, value);
       return plainRdbString(value.json);
-    case RDB_TYPE_ID.LIST_QUICKLIST_2: {
+    case RDB_TYPE.LIST_QUICKLIST_2: {
       if (value.type !== 'list') throw wrongType(rdbType, value);
       const nodes = quicklistNodes(value.items);
       const packedNode = 2;
@@ -347,37 +309,37 @@ export function encodeValue(rdbType: number, value: RdbValue): Buffer {
         ...nodes.flatMap((n) => [packedUint(packedNode), plainRdbString(listpack(n))]),
       ]);
     }
-    case RDB_TYPE_ID.SET:
+    case RDB_TYPE.SET:
       if (value.type !== 'set') throw wrongType(rdbType, value);
       return Buffer.concat([packedUint(value.members.length), ...value.members.map((m) => rdbString(m))]);
-    case RDB_TYPE_ID.SET_INTSET:
+    case RDB_TYPE.SET_INTSET:
       if (value.type !== 'set') throw wrongType(rdbType, value);
       return plainRdbString(intset(value.members.map((m) => BigInt(m.toString('latin1')))));
-    case RDB_TYPE_ID.SET_WITH_EXPIRY:
+    case RDB_TYPE.SET_WITH_EXPIRY:
       if (value.type !== 'set') throw wrongType(rdbType, value);
       return Buffer.concat([
         packedUint(value.members.length),
         ...value.members.flatMap((m, i) => [rdbString(m), memberTtl(value.memberExpireAtMs?.[i])]),
       ]);
-    case RDB_TYPE_ID.HASH:
+    case RDB_TYPE.HASH:
       if (value.type !== 'hash') throw wrongType(rdbType, value);
       return Buffer.concat([
         packedUint(value.fields.length),
         ...value.fields.flatMap((f) => [rdbString(f.field), rdbString(f.value)]),
       ]);
-    case RDB_TYPE_ID.HASH_WITH_EXPIRY:
+    case RDB_TYPE.HASH_WITH_EXPIRY:
       if (value.type !== 'hash') throw wrongType(rdbType, value);
       return Buffer.concat([
         packedUint(value.fields.length),
         ...value.fields.flatMap((f) => [rdbString(f.field), rdbString(f.value), memberTtl(f.expireAtMs)]),
       ]);
-    case RDB_TYPE_ID.HASH_LISTPACK:
+    case RDB_TYPE.HASH_LISTPACK:
       if (value.type !== 'hash') throw wrongType(rdbType, value);
       return plainRdbString(listpack(value.fields.flatMap((f) => [f.field, f.value])));
-    case RDB_TYPE_ID.ZSET_LISTPACK:
+    case RDB_TYPE.ZSET_LISTPACK:
       if (value.type !== 'zset') throw wrongType(rdbType, value);
       return plainRdbString(listpack(value.entries.flatMap((e) => [e.member, scoreText(e.score)])));
-    case RDB_TYPE_ID.ZSET_2:
+    case RDB_TYPE.ZSET_2:
       if (value.type !== 'zset') throw wrongType(rdbType, value);
       return Buffer.concat([
         packedUint(value.entries.length),
@@ -402,7 +364,7 @@ export function snapshotEntry(entry: EncodableEntry): Buffer {
   const parts: Buffer[] = [];
   if (entry.expireAtMs !== null && entry.expireAtMs !== undefined) {
     const expiry = Buffer.alloc(9);
-    expiry[0] = OP.EXPIRETIME_MS;
+    expiry[0] = RDB_OPCODE.EXPIRETIME_MS;
     expiry.writeBigInt64LE(BigInt(entry.expireAtMs), 1);
     parts.push(expiry);
   }
@@ -410,7 +372,7 @@ export function snapshotEntry(entry: EncodableEntry): Buffer {
   const mask = (flags?.sticky ? 1 : 0) | (flags?.mcFlags !== null && flags?.mcFlags !== undefined ? 2 : 0);
   if (mask !== 0) {
     const dfMask = Buffer.alloc(mask & 2 ? 9 : 5);
-    dfMask[0] = OP.DF_MASK;
+    dfMask[0] = RDB_OPCODE.DF_MASK;
     dfMask.writeUInt32LE(mask, 1);
     if (mask & 2) dfMask.writeUInt32LE(flags!.mcFlags!, 5);
     parts.push(dfMask);
@@ -424,12 +386,12 @@ export function snapshotEntry(entry: EncodableEntry): Buffer {
 // flow framing and journal
 
 export function fullSyncEnd(): Buffer {
-  return Buffer.from([OP.FULLSYNC_END, 0, 0, 0, 0, 0, 0, 0, 0]);
+  return Buffer.from([RDB_OPCODE.FULLSYNC_END, 0, 0, 0, 0, 0, 0, 0, 0]);
 }
 
 export function journalOffset(lsn: number): Buffer {
   const out = Buffer.alloc(9);
-  out[0] = OP.JOURNAL_OFFSET;
+  out[0] = RDB_OPCODE.JOURNAL_OFFSET;
   out.writeBigUInt64LE(BigInt(lsn), 1);
   return out;
 }
@@ -438,7 +400,10 @@ export function journalOffset(lsn: number): Buffer {
 export function rdbEof(eofToken: string): Buffer {
   if (eofToken.length !== 40)
     throw new EncoderError(`an EOF token has 40 characters, got ${eofToken.length}`);
-  return Buffer.concat([Buffer.from([OP.EOF, 0, 0, 0, 0, 0, 0, 0, 0]), Buffer.from(eofToken, 'latin1')]);
+  return Buffer.concat([
+    Buffer.from([RDB_OPCODE.EOF, 0, 0, 0, 0, 0, 0, 0, 0]),
+    Buffer.from(eofToken, 'latin1'),
+  ]);
 }
 
 /** One journal record with its SELECT prefix where Dragonfly writes one (spec 5.1). */
@@ -449,13 +414,13 @@ export function journalRecord(record: JournalRecord): Buffer {
     case 'multi_command': {
       const opcode =
         record.op === 'command'
-          ? JOURNAL_OP.COMMAND
+          ? JOURNAL_OPCODE.COMMAND
           : record.op === 'expired'
-            ? JOURNAL_OP.EXPIRED
-            : JOURNAL_OP.MULTI_COMMAND;
+            ? JOURNAL_OPCODE.EXPIRED
+            : JOURNAL_OPCODE.MULTI_COMMAND;
       const total = record.args.reduce((sum, a) => sum + a.length, 0);
       return Buffer.concat([
-        packedUint(JOURNAL_OP.SELECT),
+        packedUint(JOURNAL_OPCODE.SELECT),
         packedUint(record.db),
         packedUint(opcode),
         packedUint(record.txid),
@@ -467,18 +432,18 @@ export function journalRecord(record: JournalRecord): Buffer {
     }
     case 'exec':
       return Buffer.concat([
-        packedUint(JOURNAL_OP.SELECT),
+        packedUint(JOURNAL_OPCODE.SELECT),
         packedUint(record.db),
-        packedUint(JOURNAL_OP.EXEC),
+        packedUint(JOURNAL_OPCODE.EXEC),
         packedUint(record.txid),
         packedUint(record.shardCount),
       ]);
     case 'ping':
-      return Buffer.from([JOURNAL_OP.PING]);
+      return Buffer.from([JOURNAL_OPCODE.PING]);
     case 'noop':
-      return Buffer.from([JOURNAL_OP.NOOP]);
+      return Buffer.from([JOURNAL_OPCODE.NOOP]);
     case 'fin':
-      return Buffer.from([JOURNAL_OP.FIN]);
+      return Buffer.from([JOURNAL_OPCODE.FIN]);
   }
 }
 
@@ -489,10 +454,10 @@ export function commandRecord(db: number, args: Bytes[], txid = 0): Buffer {
 
 /** LSN entry (opcode 15): the LSN of the record just before it. */
 export function lsnEntry(lsn: number): Buffer {
-  return Buffer.concat([packedUint(JOURNAL_OP.LSN), packedUint(lsn)]);
+  return Buffer.concat([packedUint(JOURNAL_OPCODE.LSN), packedUint(lsn)]);
 }
 
 /** JOURNAL_BLOB (0xD2): count 1 and one RDB string holding the serialized record (spec 3.7). */
 export function journalBlob(record: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([OP.JOURNAL_BLOB]), packedUint(1), plainRdbString(record)]);
+  return Buffer.concat([Buffer.from([RDB_OPCODE.JOURNAL_BLOB]), packedUint(1), plainRdbString(record)]);
 }

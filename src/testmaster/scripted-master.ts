@@ -7,6 +7,7 @@ import {
   fullSyncEnd,
   journalBlob,
   journalOffset,
+  journalRecord,
   lsnEntry,
   rdbEof,
   rdbHeader,
@@ -109,7 +110,7 @@ export class ScriptedMaster {
 
   /** Journals a PING (as `WAIT` does on v1.40): the replica should ACK at once. */
   ping(flowId: number): void {
-    this.live(flowId, this.journal(flowId).append(Buffer.from([0x0d])));
+    this.live(flowId, this.journal(flowId).append(journalRecord({ op: 'ping' })));
   }
 
   /** ACK values received on flow `flowId` (of one session, else of all). */

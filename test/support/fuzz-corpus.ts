@@ -2,8 +2,10 @@ import { CaptureDirection, readCaptureFile } from '../../src/capture/dfcap';
 import { Cursor } from '../../src/protocol/cursor';
 import { FlowStreamParser } from '../../src/protocol/flow-parser';
 import { crc64Jones } from '../../src/protocol/rdb/crc64';
+import { RDB_OPCODE } from '../../src/protocol/rdb/opcodes';
 import { isRdbTypeId } from '../../src/protocol/rdb/type-ids';
 import { FlowItem } from '../../src/protocol/types';
+import { packedUint, plainRdbString, RDB_HEADER } from '../../src/testmaster/encoder';
 import { fixtureFlows, FixtureFlow } from './fixture-flows';
 import { fixturesRoot, listFixtures } from './fixtures';
 import { Rng } from './fuzz';
@@ -145,28 +147,21 @@ function scanFlow(flow: FixtureFlow, corpus: Corpus, entries: Buffer[]): FlowSou
   return source;
 }
 
-const OP_SELECTDB = 0xfe;
-const OP_ZSTD_BLOB = 0xc9;
-const OP_LZ4_BLOB = 0xca;
-const OP_JOURNAL_BLOB = 0xd2;
-const OP_EXPIRETIME_MS = 0xfc;
-const OP_DF_MASK = 0xdc;
-
 /** The bytes of one parsed item group (a SELECTDB prefix skipped): frames, blob records, entries. */
 function addItemSeeds(raw: Buffer, items: FlowItem[], corpus: Corpus, entries: Buffer[]): void {
   let c = new Cursor(raw);
-  if (raw[0] === OP_SELECTDB) {
+  if (raw[0] === RDB_OPCODE.SELECTDB) {
     c.u8();
     c.packed('db');
     c = new Cursor(raw.subarray(c.pos));
   }
   const op = c.buf[0]!;
-  if (op === OP_LZ4_BLOB || op === OP_ZSTD_BLOB) {
+  if (op === RDB_OPCODE.COMPRESSED_LZ4_BLOB || op === RDB_OPCODE.COMPRESSED_ZSTD_BLOB) {
     c.u8();
     const frame = c.view(c.packed('blob length'));
     if (frame.length <= MAX_SEED_BYTES)
-      (op === OP_LZ4_BLOB ? corpus.lz4 : corpus.zstd).push(Buffer.from(frame));
-  } else if (op === OP_JOURNAL_BLOB) {
+      (op === RDB_OPCODE.COMPRESSED_LZ4_BLOB ? corpus.lz4 : corpus.zstd).push(Buffer.from(frame));
+  } else if (op === RDB_OPCODE.JOURNAL_BLOB) {
     c.u8();
     c.packed('count');
     corpus.journal.push(Buffer.from(c.rdbString('records')));
@@ -176,7 +171,7 @@ function addItemSeeds(raw: Buffer, items: FlowItem[], corpus: Corpus, entries: B
 }
 
 function isEntryStart(b: number): boolean {
-  return b === OP_EXPIRETIME_MS || b === OP_DF_MASK || isRdbTypeId(b);
+  return b === RDB_OPCODE.EXPIRETIME_MS || b === RDB_OPCODE.DF_MASK || isRdbTypeId(b);
 }
 
 interface EntryParts {
@@ -190,8 +185,8 @@ function entryParts(raw: Buffer): EntryParts {
   const c = new Cursor(raw);
   for (;;) {
     const b = c.buf[c.pos]!;
-    if (b === OP_EXPIRETIME_MS) c.skip(9);
-    else if (b === OP_DF_MASK) c.skip((raw.readUInt32LE(c.pos + 1) & 2) !== 0 ? 9 : 5);
+    if (b === RDB_OPCODE.EXPIRETIME_MS) c.skip(9);
+    else if (b === RDB_OPCODE.DF_MASK) c.skip((raw.readUInt32LE(c.pos + 1) & 2) !== 0 ? 9 : 5);
     else break;
   }
   const type = c.u8();
@@ -288,17 +283,8 @@ function addRespSeeds(path: string, corpus: Corpus): void {
 }
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-const HEADER = Buffer.from('REDIS0009', 'latin1');
 const EOF_TOKEN = 'f'.repeat(40);
 const EOF = Buffer.concat([hex('FF 00 00 00 00 00 00 00 00'), Buffer.from(EOF_TOKEN, 'latin1')]);
-
-/** An RDB string of raw bytes (6- or 14-bit length form; seeds are small). */
-function rdbStr(s: Buffer | string): Buffer {
-  const b = typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
-  const len =
-    b.length < 64 ? Buffer.from([b.length]) : Buffer.from([0x40 | (b.length >> 8), b.length & 0xff]);
-  return Buffer.concat([len, b]);
-}
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -373,31 +359,37 @@ function addBuiltSeeds(entries: Buffer[], corpus: Corpus): void {
     flowId: 0,
     start: 'rdb',
     eofToken: EOF_TOKEN,
-    bytes: Buffer.concat([HEADER, ...parts, EOF]),
+    bytes: Buffer.concat([RDB_HEADER, ...parts, EOF]),
   });
   corpus.builtRdb.push(
     stream(
       'ziplist types',
       hex('FE 00'),
-      Buffer.concat([hex('0D'), rdbStr('h'), rdbStr(ZIPLISTS[0]!)]),
-      Buffer.concat([hex('0C'), rdbStr('z'), rdbStr(ZIPLISTS[3]!)]),
-      Buffer.concat([hex('0E'), rdbStr('l'), hex('02'), rdbStr(ZIPLISTS[1]!), rdbStr(ZIPLISTS[2]!)]),
+      Buffer.concat([hex('0D'), plainRdbString('h'), plainRdbString(ZIPLISTS[0]!)]),
+      Buffer.concat([hex('0C'), plainRdbString('z'), plainRdbString(ZIPLISTS[3]!)]),
+      Buffer.concat([
+        hex('0E'),
+        plainRdbString('l'),
+        hex('02'),
+        plainRdbString(ZIPLISTS[1]!),
+        plainRdbString(ZIPLISTS[2]!),
+      ]),
     ),
     stream(
       'search index items',
       hex('DF 01'),
-      rdbStr('idx'),
+      plainRdbString('idx'),
       hex('02'),
-      rdbStr('doc:1'),
+      plainRdbString('doc:1'),
       hex('00'),
-      rdbStr('doc:2'),
+      plainRdbString('doc:2'),
       hex('01'),
       hex('DE'),
-      rdbStr('idx:vec'),
+      plainRdbString('idx:vec'),
       hex('00 02'),
       Buffer.concat([u32(0), Buffer.alloc(8), u32(1), u32(1), u32(1), u32(0)]),
       Buffer.concat([u32(1), Buffer.alloc(8), u32(0), u32(1), u32(0)]),
-      Buffer.concat([hex('00'), rdbStr('k'), rdbStr('v')]),
+      Buffer.concat([hex('00'), plainRdbString('k'), plainRdbString('v')]),
     ),
   );
   const containers = entries.filter((e) => entryParts(e).type !== 0);
@@ -417,7 +409,12 @@ function addBuiltSeeds(entries: Buffer[], corpus: Corpus): void {
   for (let i = 0, n = 0; i + 2 < small.length && n < 12; i += 3, n++) {
     const [a, b, c] = [small[i]!, small[i + 1]!, small[i + 2]!];
     const partsA = rng.range(2, 5);
-    const interleaved = tagged(2, b, rng.range(1, 3), [c, hex('FA'), rdbStr('aux'), rdbStr('1')]);
+    const interleaved = tagged(2, b, rng.range(1, 3), [
+      c,
+      hex('FA'),
+      plainRdbString('aux'),
+      plainRdbString('1'),
+    ]);
     corpus.builtRdb.push(
       stream(`tagged chunks of real entries #${i}`, hex('FE 00'), tagged(1, a, partsA, [interleaved])),
     );
@@ -497,22 +494,7 @@ function withLzfValue(raw: Buffer): Buffer | null {
   if (data.length < 4) return null;
   const compressed = lzfCompress(data);
   const head = raw.subarray(0, raw.length - value.length);
-  return Buffer.concat([
-    head,
-    hex('C3'),
-    packedLength(compressed.length),
-    packedLength(data.length),
-    compressed,
-  ]);
-}
-
-function packedLength(n: number): Buffer {
-  if (n < 64) return Buffer.from([n]);
-  if (n < 16384) return Buffer.from([0x40 | (n >> 8), n & 0xff]);
-  const out = Buffer.alloc(5);
-  out[0] = 0x80;
-  out.writeUInt32BE(n, 1);
-  return out;
+  return Buffer.concat([head, hex('C3'), packedUint(compressed.length), packedUint(data.length), compressed]);
 }
 
 const LZF_MAX_RUN = 32;

@@ -1,13 +1,10 @@
 import { Cursor, hex } from '../cursor';
 import { ExpireAtMs, KeyFlags, RdbValue, SnapshotEntry } from '../types';
+import { RDB_OPCODE } from './opcodes';
 import { StepReader } from './steps';
 import { readString } from './strings';
 import { isRdbTypeId } from './type-ids';
 import { createValueReader, SUPPORTED_TYPES_TEXT } from './value-reader';
-
-/** Key-entry prefixes (spec 3.3 / 4.1): they apply to the next entry only. */
-export const OPCODE_EXPIRETIME_MS = 0xfc;
-export const OPCODE_DF_MASK = 0xdc;
 
 const DF_MASK_STICKY = 1;
 const DF_MASK_MC_FLAGS = 2;
@@ -28,9 +25,9 @@ export function readEntryHeader(c: Cursor): EntryHeader {
   for (;;) {
     const at = c.pos;
     const b = c.u8();
-    if (b === OPCODE_EXPIRETIME_MS) {
+    if (b === RDB_OPCODE.EXPIRETIME_MS) {
       expireAtMs = c.i64le();
-    } else if (b === OPCODE_DF_MASK) {
+    } else if (b === RDB_OPCODE.DF_MASK) {
       const mask = c.u32le();
       sticky = (mask & DF_MASK_STICKY) !== 0;
       mcFlags = mask & DF_MASK_MC_FLAGS ? c.u32le() : null;

@@ -8,9 +8,6 @@ import { readStringView } from './strings';
  * end and reported as 'skipped'. One record per step: an index of millions of nodes is read linearly.
  */
 
-export const OPCODE_VECTOR_INDEX = 0xde;
-export const OPCODE_SHARD_DOC_INDEX = 0xdf;
-
 type Skipped = Extract<FlowItem, { kind: 'skipped' }>;
 
 abstract class IndexReader implements StepReader<Skipped> {

@@ -1,3 +1,5 @@
+import { packedUint } from '../../../../src/testmaster/encoder';
+
 /**
  * Byte builders for hand-made RDB / flow vectors in tests. `hx` reads hex text (spaces ignored);
  * the others produce the RDB encodings the spec describes (packed lengths, strings, listpacks,
@@ -14,22 +16,8 @@ export function cat(...parts: (Buffer | string | number)[]): Buffer {
   );
 }
 
-/** Packed length (spec 0.2), shortest form. */
-export function packed(n: number | bigint): Buffer {
-  const v = BigInt(n);
-  if (v < 64n) return Buffer.from([Number(v)]);
-  if (v < 16384n) return Buffer.from([0x40 | Number(v >> 8n), Number(v & 0xffn)]);
-  if (v <= 0xffffffffn) {
-    const b = Buffer.alloc(5);
-    b[0] = 0x80;
-    b.writeUInt32BE(Number(v), 1);
-    return b;
-  }
-  const b = Buffer.alloc(9);
-  b[0] = 0x81;
-  b.writeBigUInt64BE(v, 1);
-  return b;
-}
+/** Packed length (spec 0.2), shortest form: the test master's encoder, checked against real bytes. */
+export const packed = packedUint;
 
 /** A raw RDB string: packed length + bytes. */
 export function str(s: string | Buffer): Buffer {
