@@ -18,6 +18,7 @@ import { decodeDumpPayload } from '../../src/protocol/rdb/dump';
 import { loadSourceConfig, type SourceConfig } from '../../src/config/source';
 import { createLogger, type Logger } from '../../src/observability/logger';
 import type { FlowItem } from '../../src/protocol/types';
+import { toRdbValue, type MasterScript, type ScriptCommand } from '../../src/testmaster/script';
 
 const SCHEMAS = join(__dirname, '..', '..', 'schemas');
 const valueType = avro.Type.forSchema(JSON.parse(readFileSync(join(SCHEMAS, 'change-event.avsc'), 'utf8')));
@@ -242,4 +243,34 @@ export function payloadCounts(partitions: TopicEvent[][]): Record<string, number
   const counts: Record<string, number> = {};
   for (const e of partitions.flat()) counts[e.event.payload.type] = (counts[e.event.payload.type] ?? 0) + 1;
   return counts;
+}
+
+/** The dataset a scripted master holds: its initial keys, then every command it journaled, per flow. */
+export function scriptedDataset(
+  script: MasterScript,
+  journaled: ScriptCommand[][],
+  nowMs: number,
+): ExpectedDataset {
+  const dataset = new Dataset({ decodeDump: decodeDumpPayload });
+  for (const keys of script.dataset ?? []) {
+    for (const k of keys) {
+      dataset.applySnapshotEntry({
+        db: k.db ?? 0,
+        key: Buffer.from(k.key),
+        expireAtMs: k.expireAtMs ?? null,
+        flags: { sticky: false, mcFlags: null },
+        rdbType: 0,
+        value: toRdbValue(k.value),
+      });
+    }
+  }
+  for (const commands of journaled) {
+    for (const c of commands)
+      dataset.applyCommand(
+        c.db ?? 0,
+        c.args.map((a) => Buffer.from(a)),
+        nowMs,
+      );
+  }
+  return toExpectedJson(dataset, nowMs);
 }
