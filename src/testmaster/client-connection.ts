@@ -12,6 +12,12 @@ export interface ReceivedCommand {
   atMs: number;
 }
 
+export interface ConnectionHandlers {
+  onCommand: (conn: ClientConnection, args: Buffer[]) => void;
+  /** the client ended or reset the connection (called once) */
+  onClientGone: (conn: ClientConnection) => void;
+}
+
 /**
  * One connection a replica opened to a test master: splits its bytes into commands, keeps all of them
  * (so tests can check what the client sent, e.g. its ACK values), and tells how it was closed. A socket
@@ -33,11 +39,7 @@ export class ClientConnection {
   constructor(
     readonly id: number,
     readonly socket: net.Socket,
-    handlers: {
-      onCommand: (conn: ClientConnection, args: Buffer[]) => void;
-      /** the client ended or reset the connection (called once) */
-      onClientGone: (conn: ClientConnection) => void;
-    },
+    handlers: ConnectionHandlers,
   ) {
     let gone = false;
     const clientGone = (): void => {

@@ -1,8 +1,8 @@
-import * as net from 'node:net';
 import { commandText } from '../protocol/resp-commands';
 import { readCaptureSessions, type CaptureSession, type Exchange } from '../capture/session';
 import { ClientConnection, type ConnectionRole } from './client-connection';
 import { commandKey } from './command-key';
+import { MasterServer } from './master-server';
 import { planSession, type SessionPlan } from './replay-plan';
 import { encodeReply, errorReply } from './reply';
 
@@ -104,8 +104,7 @@ class SessionReplay {
 export class ReplayMaster {
   readonly mismatches: Mismatch[] = [];
   readonly exchanges: LoggedExchange[] = [];
-  readonly connections: ClientConnection[] = [];
-  private readonly server: net.Server;
+  private readonly server: MasterServer;
   private readonly replays: SessionReplay[];
   private active = 0;
   private readonly options: ReplayMasterOptions;
@@ -122,24 +121,24 @@ export class ReplayMaster {
       );
     }
     this.replays = sessions.map((s, i) => new SessionReplay(planSession(s), i === sessions.length - 1));
-    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    this.server = new MasterServer(options, {
+      onCommand: (c, args) => this.onCommand(c, args),
+      onClientGone: (c) => this.onClientGone(c),
+    });
+  }
+
+  /** Every connection a client opened, in accept order. */
+  get connections(): ClientConnection[] {
+    return this.server.connections;
   }
 
   start(): Promise<{ port: number }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve({ port: (this.server.address() as net.AddressInfo).port });
-      });
-    });
+    return this.server.start();
   }
 
   async stop(): Promise<void> {
     for (const r of this.replays) if (r.timer) clearTimeout(r.timer);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const c of this.connections) c.socket.destroy();
-    await closed;
+    await this.server.stop();
   }
 
   /** The sessions in capture order (sync ids). */
@@ -157,20 +156,7 @@ export class ReplayMaster {
 
   /** ACK values the client sent on flow `flowId` (of the given session, else of every session). */
   ackValues(flowId: number, syncId?: string): number[] {
-    return this.connections
-      .filter(
-        (c) => c.role === 'flow' && c.flowId === flowId && (syncId === undefined || c.session === syncId),
-      )
-      .flatMap((c) => c.ackValues());
-  }
-
-  private accept(socket: net.Socket): void {
-    socket.setNoDelay(true);
-    const conn = new ClientConnection(this.connections.length, socket, {
-      onCommand: (c, args) => this.onCommand(c, args),
-      onClientGone: (c) => this.onClientGone(c),
-    });
-    this.connections.push(conn);
+    return this.server.ackValues(flowId, syncId);
   }
 
   private mismatch(conn: ClientConnection, message: string): void {

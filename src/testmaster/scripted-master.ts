@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import * as net from 'node:net';
 import { ClientConnection } from './client-connection';
 import { commandKey } from './command-key';
+import { MasterServer, type ListenOptions } from './master-server';
 import {
   commandRecord,
   fullSyncEnd,
@@ -57,7 +57,6 @@ const NOT_INTEGER = 'ERR value is not an integer or out of range';
 const isUint = (s: string | undefined): boolean => s !== undefined && /^\d+$/.test(s);
 
 export class ScriptedMaster {
-  readonly connections: ClientConnection[] = [];
   readonly sessions: ScriptedSession[] = [];
   readonly masterId: string;
   private readonly version: number;
@@ -65,37 +64,37 @@ export class ScriptedMaster {
   private readonly flows = new Map<ScriptedSession, Map<number, ScriptedFlow>>();
   private readonly authed = new Set<ClientConnection>();
   private readonly errorBudget: (number | undefined)[];
-  private readonly server: net.Server;
+  private readonly server: MasterServer;
   private fullSyncJournalLogged = false;
   private stableJournalLogged = false;
 
   constructor(
     private readonly script: MasterScript,
-    private readonly listen: { host?: string; port?: number } = {},
+    listen: ListenOptions = {},
   ) {
     const checked = checkScript(script);
     this.masterId = checked.masterId;
     this.version = checked.version;
     this.journals = Array.from({ length: script.flowCount }, () => new JournalLog(checked.backlogLen));
     this.errorBudget = (script.faults?.errorReplies ?? []).map((e) => e.times);
-    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    this.server = new MasterServer(listen, {
+      onCommand: (c, args) => this.onCommand(c, args),
+      onClientGone: (c) => this.onClientGone(c),
+    });
+  }
+
+  /** Every connection a client opened, in accept order (commands, ACKs, how it closed). */
+  get connections(): ClientConnection[] {
+    return this.server.connections;
   }
 
   start(): Promise<{ port: number }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.listen.port ?? 0, this.listen.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve({ port: (this.server.address() as net.AddressInfo).port });
-      });
-    });
+    return this.server.start();
   }
 
   async stop(): Promise<void> {
     for (const flows of this.flows.values()) for (const f of flows.values()) f.writer.stop();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const c of this.connections) c.socket.destroy();
-    await closed;
+    await this.server.stop();
   }
 
   /** The LSN the next record of shard `flowId` will get. */
@@ -115,26 +114,13 @@ export class ScriptedMaster {
 
   /** ACK values received on flow `flowId` (of one session, else of all). */
   ackValues(flowId: number, syncId?: string): number[] {
-    return this.connections
-      .filter(
-        (c) => c.role === 'flow' && c.flowId === flowId && (syncId === undefined || c.session === syncId),
-      )
-      .flatMap((c) => c.ackValues());
+    return this.server.ackValues(flowId, syncId);
   }
 
   private journal(flowId: number): JournalLog {
     const journal = this.journals[flowId];
     if (!journal) throw new Error(`flow ${flowId} does not exist (the script has ${this.journals.length})`);
     return journal;
-  }
-
-  private accept(socket: net.Socket): void {
-    socket.setNoDelay(true);
-    const conn = new ClientConnection(this.connections.length, socket, {
-      onCommand: (c, args) => this.onCommand(c, args),
-      onClientGone: (c) => this.onClientGone(c),
-    });
-    this.connections.push(conn);
   }
 
   private onCommand(conn: ClientConnection, args: Buffer[]): void {
