@@ -65,6 +65,9 @@ class WaitAtBarrier extends Error {
   }
 }
 
+/** A batch is applied once its arguments reach this many bytes, even with fewer events. */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class PartitionWorker {
@@ -74,6 +77,7 @@ export class PartitionWorker {
   epoch: number | null = null;
   private openValueStart: string | null = null;
   private pending: Pending[] = [];
+  private pendingBytes = 0;
   private readonly loggedRows = new Set<string>();
   private readonly positionKey: string;
   private readonly epochKey: string;
@@ -106,7 +110,9 @@ export class PartitionWorker {
         if (!control.active()) break;
         if (this.position !== null && offsetBefore(message.offset, this.position)) continue;
         await this.take(message, control);
-        if (this.pending.length >= this.deps.config.batch.maxEvents) await this.flush(control);
+        if (this.pending.length >= this.deps.config.batch.maxEvents || this.pendingBytes >= MAX_BATCH_BYTES) {
+          await this.flush(control);
+        }
       }
       await this.flush(control);
       return { kind: 'done' };
@@ -205,6 +211,7 @@ export class PartitionWorker {
     const epoch = event?.source.epoch ?? this.epoch ?? 0;
     if (event !== null) this.epoch = event.source.epoch;
     this.pending.push({ message, event: { offset: message.offset, after, epoch, commands } });
+    for (const c of commands) for (const a of c.args) this.pendingBytes += a.length;
   }
 
   private count(plan: ApplyPlan): void {
@@ -284,6 +291,7 @@ export class PartitionWorker {
       }
       if (result.status === 'ok') {
         this.pending = [];
+        this.pendingBytes = 0;
         return;
       }
       const failed = batch[result.eventIndex] as Pending;

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Redis, { type RedisOptions } from 'ioredis';
+import Redis, { Command, type RedisOptions } from 'ioredis';
 import type { SinkConfig } from '../config/sink';
 import type { RedisCommand } from '../sink/commands';
 import { APPLY_SCRIPT, BARRIER_SCRIPT } from './apply-script';
@@ -96,7 +96,8 @@ export class RedisStandaloneWriter {
     for (const event of request.events) {
       args.push(event.offset, event.after, String(event.epoch), String(event.commands.length));
       for (const cmd of event.commands) {
-        args.push(String(cmd.db), String(cmd.args.length + 1), cmd.name, ...cmd.args);
+        args.push(String(cmd.db), String(cmd.args.length + 1), cmd.name);
+        for (const arg of cmd.args) args.push(arg);
       }
     }
     const reply = (await this.runScript(this.applySha, APPLY_SCRIPT, args)) as unknown[];
@@ -149,12 +150,17 @@ export class RedisStandaloneWriter {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
+  /** EVALSHA, falling back to EVAL once when the script cache lacks it; args go as one array (no spread). */
   private async runScript(sha: string, script: string, args: (string | Buffer)[]): Promise<unknown> {
+    const send = (name: string, first: string): Promise<unknown> =>
+      this.redis.sendCommand(
+        new Command(name, ([first, '0'] as (string | Buffer)[]).concat(args), { replyEncoding: 'utf8' }),
+      ) as Promise<unknown>;
     try {
-      return await this.redis.evalsha(sha, 0, ...args);
+      return await send('evalsha', sha);
     } catch (e) {
       if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
-      return this.redis.eval(script, 0, ...args);
+      return send('eval', script);
     }
   }
 }
