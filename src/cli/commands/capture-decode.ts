@@ -3,8 +3,8 @@
  * the dataset model, and writes the master's dataset in the fixtures' expected.json format.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
+import { parseFlags, reportUsageError } from '../flags';
 import { EXIT_CODES_TEXT } from '../help';
 import { captureStartMs, CaptureDecodeError, decodeSessions, FlowParserFactory } from '../../capture/decode';
 import { CaptureFormatError } from '../../capture/dfcap';
@@ -57,17 +57,11 @@ function parseTime(text: string, option: string): number | string {
 }
 
 function parseDecodeArgs(argv: string[]): DecodeArgs | string {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: { out: { type: 'string' }, at: { type: 'string' }, 'start-ms': { type: 'string' } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    return (err as Error).message;
-  }
+  const parsed = parseFlags(argv, {
+    options: { out: { type: 'string' }, at: { type: 'string' }, 'start-ms': { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (typeof parsed === 'string') return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return `expected exactly one capture file, got ${positionals.length}`;
   if (!values.out) return '--out <dataset.json> is required';
@@ -117,12 +111,7 @@ export function createCaptureDecodeCommand(io: CaptureDecodeIo = processIo): Cli
     help: () => HELP,
     async run(argv) {
       const args = parseDecodeArgs(argv);
-      if (typeof args === 'string') {
-        io.stderr(
-          `dragonfly-cdc capture decode: ${args}\nRun "dragonfly-cdc capture decode --help" for the options.\n`,
-        );
-        return 2;
-      }
+      if (typeof args === 'string') return reportUsageError('capture decode', args, io.stderr);
       let json: string;
       try {
         json = decode(args, io);

@@ -3,8 +3,8 @@
  * 127.0.0.1 in front of the master, runs our replica through it (discarding what it receives) and
  * writes every byte both ways to a `.dfcap` file, until Ctrl+C or the given duration.
  */
-import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
+import { parseFlags, reportUsageError } from '../flags';
 import { EXIT_CODES_TEXT } from '../help';
 import { CaptureRecorder, RecorderError } from '../../capture/recorder';
 import { MasterUrlError, parseMasterUrl } from '../../replica/master-address';
@@ -86,16 +86,11 @@ export async function recordReplication(
 }
 
 function parseRecordArgs(argv: string[]): Omit<RecordingOptions, 'stop' | 'log'> | string {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: { 'dragonfly-url': { type: 'string' }, out: { type: 'string' }, duration: { type: 'string' } },
-      strict: true,
-    }).values;
-  } catch (err) {
-    return (err as Error).message;
-  }
+  const parsed = parseFlags(argv, {
+    options: { 'dragonfly-url': { type: 'string' }, out: { type: 'string' }, duration: { type: 'string' } },
+  });
+  if (typeof parsed === 'string') return parsed;
+  const { values } = parsed;
   if (!values['dragonfly-url']) return '--dragonfly-url <redis://host:port> is required';
   if (!values.out) return '--out <file.dfcap[.gz]> is required';
   const seconds = values.duration === undefined ? null : Number(values.duration);
@@ -115,10 +110,7 @@ export const captureRecordCommand: CliCommand = {
   async run(argv) {
     const args = parseRecordArgs(argv);
     if (typeof args === 'string') {
-      process.stderr.write(
-        `dragonfly-cdc capture record: ${args}\nRun "dragonfly-cdc capture record --help" for the options.\n`,
-      );
-      return 2;
+      return reportUsageError('capture record', args, (text) => process.stderr.write(text));
     }
     const controller = new AbortController();
     const onSignal = (): void => controller.abort();

@@ -2,8 +2,8 @@
  * `dragonfly-cdc stack`: a throw-away Kafka broker and Redis on this machine (no Docker), for demos
  * and for running tests against. Runs until SIGINT/SIGTERM, then stops both.
  */
-import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
+import { parseFlags, reportUsageError } from '../flags';
 import { EXIT_CODES_TEXT } from '../help';
 import { LocalStackError } from '../../localstack/errors';
 import { DEFAULT_KAFKA_VERSION } from '../../localstack/kafka-broker';
@@ -60,21 +60,15 @@ interface StackArgs {
 }
 
 function parseStackArgs(argv: string[]): StackArgs | string {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'print-env': { type: 'boolean', default: false },
-        'kafka-version': { type: 'string' },
-        'redis-instances': { type: 'string', default: '1' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return (err as Error).message;
-  }
+  const parsed = parseFlags(argv, {
+    options: {
+      'print-env': { type: 'boolean', default: false },
+      'kafka-version': { type: 'string' },
+      'redis-instances': { type: 'string', default: '1' },
+    },
+  });
+  if (typeof parsed === 'string') return parsed;
+  const { values } = parsed;
   const instances = Number(values['redis-instances']);
   if (!Number.isInteger(instances) || instances < 1 || instances > 16) {
     return `--redis-instances must be a whole number from 1 to 16, got "${values['redis-instances']}"`;
@@ -89,10 +83,7 @@ export function createStackCommand(io: StackCommandIo = processStackIo): CliComm
     help: () => HELP,
     async run(argv) {
       const args = parseStackArgs(argv);
-      if (typeof args === 'string') {
-        io.stderr(`dragonfly-cdc stack: ${args}\nRun "dragonfly-cdc stack --help" for the options.\n`);
-        return 2;
-      }
+      if (typeof args === 'string') return reportUsageError('stack', args, io.stderr);
       let interrupted: string | undefined;
       const stopRequested = io.stopRequested().then((reason) => (interrupted = reason));
       const started = Date.now();

@@ -4,8 +4,8 @@
  * (--script, JSON in the form of src/testmaster/script.ts). Runs until Ctrl+C.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
+import { parseFlags, reportUsageError } from '../flags';
 import { EXIT_CODES_TEXT } from '../help';
 import { CaptureFormatError } from '../../capture/dfcap';
 import { CaptureSessionError } from '../../capture/session';
@@ -37,21 +37,16 @@ interface TestMasterArgs {
 }
 
 function parseTestMasterArgs(argv: string[]): TestMasterArgs | string {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        capture: { type: 'string' },
-        script: { type: 'string' },
-        port: { type: 'string' },
-        speed: { type: 'string' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    return (err as Error).message;
-  }
+  const parsed = parseFlags(argv, {
+    options: {
+      capture: { type: 'string' },
+      script: { type: 'string' },
+      port: { type: 'string' },
+      speed: { type: 'string' },
+    },
+  });
+  if (typeof parsed === 'string') return parsed;
+  const { values } = parsed;
   if (!values.capture === !values.script) return 'give exactly one of --capture <file> and --script <file>';
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -114,10 +109,7 @@ export const testMasterCommand: CliCommand = {
   async run(argv) {
     const args = parseTestMasterArgs(argv);
     if (typeof args === 'string') {
-      process.stderr.write(
-        `dragonfly-cdc test-master: ${args}\nRun "dragonfly-cdc test-master --help" for the options.\n`,
-      );
-      return 2;
+      return reportUsageError('test-master', args, (text) => process.stderr.write(text));
     }
     try {
       await serve(args, (line) => process.stdout.write(`${line}\n`));
