@@ -31,6 +31,7 @@ export interface SinkConsumerDeps {
 /** More partitions than this are consumed in turns (a barrier needs every flow's partition running). */
 const MAX_CONCURRENT_PARTITIONS = 256;
 const BARRIER_POLL_MS = 100;
+const SESSION_TIMEOUT_MS = 10_000;
 
 interface PartitionState {
   worker: PartitionWorker;
@@ -47,7 +48,13 @@ export class SinkConsumer {
   readonly failed: Promise<never>;
 
   constructor(private readonly deps: SinkConsumerDeps) {
-    this.consumer = deps.kafka.consumer({ groupId: deps.config.groupId, allowAutoTopicCreation: false });
+    this.consumer = deps.kafka.consumer({
+      groupId: deps.config.groupId,
+      allowAutoTopicCreation: false,
+      // a sink that died (kill -9) gives its partitions away after this, not after kafkajs's 30 s
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: SESSION_TIMEOUT_MS / 10,
+    });
     this.failed = new Promise<never>((_, reject) => {
       this.failure = reject;
     });
