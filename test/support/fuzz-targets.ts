@@ -60,6 +60,23 @@ export interface FuzzCase {
   flow?: { flowId: number; start: 'rdb' | 'journal'; eofToken: string | undefined };
 }
 
+/** A hand-built case of a flow parser: fed whole, flow 1, no EOF token check. */
+export function flowCase(label: string, bytes: Buffer, start: 'rdb' | 'journal' = 'rdb'): FuzzCase {
+  return {
+    target: 'flow',
+    label,
+    applied: [],
+    bytes,
+    chunkSizes: [bytes.length],
+    flow: { flowId: 1, start, eofToken: undefined },
+  };
+}
+
+/** A hand-built case of any other target, fed whole. */
+export function wholeCase(target: TargetName, label: string, bytes: Buffer): FuzzCase {
+  return { target, label, applied: [], bytes, chunkSizes: [bytes.length] };
+}
+
 /** The decoders' own bound on an LZF string's declared length (Cursor.rdbString's default limit). */
 const LZF_CALLER_LIMIT = 1 << 30;
 /** Share of dump cases whose CRC is recomputed after mutation, so the value decoders are reached. */
@@ -76,7 +93,7 @@ export function generateCase(
 ): FuzzCase {
   const rng = new Rng(caseSeed(seed, index));
   const target = targets[index % targets.length]!;
-  if (target === 'flow') return flowCase(rng, corpus);
+  if (target === 'flow') return generatedFlowCase(rng, corpus);
   const seeds = corpus[target === 'rdb-string' ? 'rdbString' : target];
   const seedIndex = rng.int(seeds.length);
   const m = mutate(rng, seeds[seedIndex]!);
@@ -98,7 +115,7 @@ export function generateCase(
   };
 }
 
-function flowCase(rng: Rng, corpus: Corpus): FuzzCase {
+function generatedFlowCase(rng: Rng, corpus: Corpus): FuzzCase {
   const seed: FlowSeed =
     corpus.builtRdb.length > 0 && rng.chance(0.15)
       ? rng.pick(corpus.builtRdb)

@@ -3,26 +3,20 @@ import { test } from 'node:test';
 import { ProtocolError } from '../../../src/protocol/errors';
 import { FlowStreamParser } from '../../../src/protocol/flow-parser';
 import { lzfCompress } from '../../support/fuzz-corpus';
-import { CaseLimits, DEFAULT_LIMITS, exposeGc, FuzzCase, runCase } from '../../support/fuzz-targets';
+import {
+  CaseLimits,
+  DEFAULT_LIMITS,
+  exposeGc,
+  flowCase,
+  FuzzCase,
+  runCase,
+} from '../../support/fuzz-targets';
+import { HEADER, hx as hex } from './rdb/bytes';
 
 /**
  * Minimal reproductions of what the fuzzer (fuzz.test.ts, scripts/fuzz.ts) found in the parsers.
  * Each test states the behaviour the parsers promise; it fails until the parser is fixed.
  */
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-const HEADER = Buffer.from('REDIS0009', 'latin1');
-
-function rdbFlow(label: string, bytes: Buffer): FuzzCase {
-  return {
-    target: 'flow',
-    label,
-    applied: [],
-    bytes,
-    chunkSizes: [bytes.length],
-    flow: { flowId: 1, start: 'rdb', eofToken: undefined },
-  };
-}
 
 /** The fuzzer's limits, measured from a clean heap (so earlier garbage cannot hide an allocation). */
 const gc = exposeGc();
@@ -52,7 +46,7 @@ test('an LZF string declaring 1 GiB with 2 bytes of data is rejected without all
   // STRING key "k", value C3 (LZF) clen 2, ulen 80 40000000 (1 GiB), data 00 61 (one literal "a").
   // Cursor.rdbString allows ulen up to its 1 GiB limit and lzfDecompress allocates ulen up front.
   const input = Buffer.concat([HEADER, hex('00 01 6B C3 02 80 40 00 00 00 00 61')]);
-  assert.equal(outcomeText(rdbFlow('LZF ulen 1 GiB', input)), 'rejected');
+  assert.equal(outcomeText(flowCase('LZF ulen 1 GiB', input)), 'rejected');
 });
 
 test('a 13-byte zstd frame declaring 256 MiB is rejected without allocating the declared size twice over', () => {
@@ -69,7 +63,7 @@ test('a 13-byte zstd frame declaring 256 MiB is rejected without allocating the 
   };
   assert.equal(outcomeText(zstd), 'rejected');
   const input = Buffer.concat([HEADER, hex('C9 0D'), frame]);
-  assert.equal(outcomeText(rdbFlow('zstd blob 256 MiB', input)), 'rejected');
+  assert.equal(outcomeText(flowCase('zstd blob 256 MiB', input)), 'rejected');
 });
 
 test('an error inside a listpack names the offset of the offending byte in the stream', () => {

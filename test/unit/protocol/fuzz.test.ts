@@ -1,7 +1,16 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { CampaignFinding, findingGroup, runCampaign } from '../../support/fuzz-campaign';
-import { CaseLimits, exposeGc, FuzzCase, runCase, TARGET_NAMES } from '../../support/fuzz-targets';
+import {
+  CaseLimits,
+  exposeGc,
+  flowCase,
+  FuzzCase,
+  runCase,
+  TARGET_NAMES,
+  wholeCase,
+} from '../../support/fuzz-targets';
+import { HEADER, hx as hex } from './rdb/bytes';
 
 /**
  * The robustness proof of the wire-format parsers: mutated and truncated real fixture bytes (and
@@ -66,25 +75,8 @@ test(`fuzz: ${CASES} mutated and truncated inputs across every parser (seed ${SE
   assert.equal(result.findings.length, 0, summarize(result.findings));
 });
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-const HEADER = Buffer.from('REDIS0009', 'latin1');
 /** Nothing here may allocate by what a length field claims: a few MiB at most. */
 const TIGHT: CaseLimits = { budgetMs: 2000, memoryBytes: 16 * 1024 * 1024 };
-
-function flowCase(label: string, bytes: Buffer, start: 'rdb' | 'journal' = 'rdb'): FuzzCase {
-  return {
-    target: 'flow',
-    label,
-    applied: [],
-    bytes,
-    chunkSizes: [bytes.length],
-    flow: { flowId: 1, start, eofToken: undefined },
-  };
-}
-
-function wholeCase(target: FuzzCase['target'], label: string, bytes: Buffer): FuzzCase {
-  return { target, label, applied: [], bytes, chunkSizes: [bytes.length] };
-}
 
 /** Length fields that claim gigabytes (or 2^53): rejected, or waited on, but never allocated. */
 const HUGE_LENGTH_CASES: FuzzCase[] = [
