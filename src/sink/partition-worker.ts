@@ -112,6 +112,7 @@ export class PartitionWorker {
         await this.take(message, control);
         if (this.pending.length >= this.deps.config.batch.maxEvents || this.pendingBytes >= MAX_BATCH_BYTES) {
           await this.flush(control);
+          await control.heartbeat();
         }
       }
       await this.flush(control);

@@ -1,7 +1,7 @@
 /**
  * Reads a Redis back into the fixtures' expected.json format (shared/fixtures/README.md), so a
- * sink's result can be compared with compareDatasets. TTLs become absolute (now + PTTL); keys the
- * sink keeps for itself (the checkpoint prefix) are left out.
+ * sink's result can be compared with compareDatasets. TTLs are read absolute (PEXPIRETIME, Redis
+ * >= 7.0); keys the sink keeps for itself (the checkpoint prefix) are left out. Reads are pipelined.
  */
 import type Redis from 'ioredis';
 import { byteText, keyText, type ExpectedDataset, type ExpectedKey } from '../../src/model/expected-json';
@@ -43,28 +43,73 @@ async function streamValue(redis: Redis, key: Buffer): Promise<unknown> {
   };
 }
 
-async function keyValue(redis: Redis, key: Buffer, type: string): Promise<unknown> {
+/** The read of a key's whole value, as one command (streams need two: read apart). */
+function valueRead(type: string, key: Buffer): [string, ...(Buffer | string | number)[]] | null {
   switch (type) {
     case 'string':
-      return byteText((await redis.getBuffer(key)) as Buffer);
+      return ['GET', key];
     case 'list':
-      return (await redis.lrangeBuffer(key, 0, -1)).map(byteText);
+      return ['LRANGE', key, 0, -1];
     case 'set':
-      return (await redis.smembersBuffer(key)).sort(Buffer.compare).map(byteText);
+      return ['SMEMBERS', key];
     case 'zset':
-      return zsetPairs((await redis.callBuffer('ZRANGE', key, 0, -1, 'WITHSCORES')) as unknown[]).map(
-        ([m, s]) => [byteText(m), score(s)],
-      );
+      return ['ZRANGE', key, 0, -1, 'WITHSCORES'];
     case 'hash':
-      return pairs((await redis.callBuffer('HGETALL', key)) as Buffer[])
+      return ['HGETALL', key];
+    default:
+      return null;
+  }
+}
+
+function valueFrom(type: string, reply: unknown): unknown {
+  switch (type) {
+    case 'string':
+      return byteText(reply as Buffer);
+    case 'list':
+      return (reply as Buffer[]).map(byteText);
+    case 'set':
+      return (reply as Buffer[]).sort(Buffer.compare).map(byteText);
+    case 'zset':
+      return zsetPairs(reply as unknown[]).map(([m, s]) => [byteText(m), score(s)]);
+    case 'hash':
+      return pairs(reply as Buffer[])
         .sort((a, b) => Buffer.compare(a[0], b[0]))
         .map(([f, v]) => [byteText(f), byteText(v)]);
-    case 'stream':
-      return streamValue(redis, key);
-    case 'ReJSON-RL':
-      return JSON.parse(String(await redis.call('JSON.GET', key, '$'))) as unknown;
     default:
       return { unsupportedType: type };
+  }
+}
+
+async function otherValue(redis: Redis, key: Buffer, type: string): Promise<unknown> {
+  if (type === 'stream') return streamValue(redis, key);
+  if (type === 'ReJSON-RL') return JSON.parse(String(await redis.call('JSON.GET', key, '$'))) as unknown;
+  return { unsupportedType: type };
+}
+
+const PIPELINE_KEYS = 500;
+
+async function dumpKeys(redis: Redis, keys: Buffer[], into: Record<string, ExpectedKey>): Promise<void> {
+  const meta = redis.pipeline();
+  for (const key of keys) meta.type(key).call('PEXPIRETIME', key);
+  const metaReplies = (await meta.exec()) ?? [];
+  const types = keys.map((_, i) => String(metaReplies[2 * i]?.[1]));
+  const expiries = keys.map((_, i) => Number(metaReplies[2 * i + 1]?.[1]));
+  const reads = redis.pipeline();
+  keys.forEach((key, i) => {
+    const read = valueRead(types[i] as string, key);
+    if (read) reads.callBuffer(...read);
+  });
+  const readReplies = (await reads.exec()) ?? [];
+  let next = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as Buffer;
+    const type = types[i] as string;
+    if (type === 'none') continue;
+    const value = valueRead(type, key)
+      ? valueFrom(type, readReplies[next++]?.[1])
+      : await otherValue(redis, key, type);
+    const at = expiries[i] as number;
+    into[keyText(key)] = { type, expireAtMs: at > 0 ? at : null, value };
   }
 }
 
@@ -73,7 +118,6 @@ export async function dumpRedis(redis: Redis, ownPrefix: string): Promise<Expect
   const info = await redis.info('keyspace');
   const dbs = [...info.matchAll(/^db(\d+):/gm)].map((m) => Number(m[1]));
   const out: ExpectedDataset = {};
-  const nowMs = Date.now();
   for (const db of dbs) {
     await redis.select(db);
     const keys: Buffer[] = [];
@@ -84,16 +128,9 @@ export async function dumpRedis(redis: Redis, ownPrefix: string): Promise<Expect
       keys.push(...batch);
     } while (cursor !== '0');
     const entries: Record<string, ExpectedKey> = {};
-    for (const key of keys.sort(Buffer.compare)) {
-      if (key.toString('latin1').startsWith(ownPrefix)) continue;
-      const type = await redis.type(key);
-      if (type === 'none') continue;
-      const pttl = await redis.pttl(key);
-      entries[keyText(key)] = {
-        type,
-        expireAtMs: pttl > 0 ? nowMs + pttl : null,
-        value: await keyValue(redis, key, type),
-      };
+    const own = keys.filter((k) => !k.toString('latin1').startsWith(ownPrefix)).sort(Buffer.compare);
+    for (let at = 0; at < own.length; at += PIPELINE_KEYS) {
+      await dumpKeys(redis, own.slice(at, at + PIPELINE_KEYS), entries);
     }
     if (Object.keys(entries).length > 0) out[String(db)] = entries;
   }
