@@ -87,6 +87,8 @@ export class SourcePipeline {
   private pushed = 0;
   private committedUnits = 0;
   private dropped = 0;
+  /** the current epoch's positions are all in Kafka (logged once per epoch) */
+  private resumable = false;
   private readonly commitListeners = new Set<() => void>();
 
   constructor(
@@ -252,6 +254,7 @@ export class SourcePipeline {
     );
     this.committed.noteMaster(info.masterId);
     this.deps.metrics.syncs.inc({ mode });
+    if (mode === 'full') this.resumable = false;
     this.deps.metrics.epoch.set(this.builder.currentEpoch);
     if (mode === 'full') {
       this.deps.logger.info(
@@ -360,9 +363,20 @@ export class SourcePipeline {
         const next = u.position.nextLsn;
         if (next !== null) this.deps.metrics.committedLsn.set({ flow: String(u.flow) }, next);
       }
+      this.noteResumable();
       for (const listener of [...this.commitListeners]) listener();
       this.checkFlowControl();
     }
+  }
+
+  private noteResumable(): void {
+    if (this.resumable) return;
+    const resume = this.committed.resume(this.flowCount);
+    if (!resume) return;
+    this.resumable = true;
+    this.deps.logger.info(
+      `snapshot of epoch ${this.builder.currentEpoch} is in Kafka on all ${this.flowCount} flows: a restart resumes from LSNs ${resume.nextLsns.join(', ')}`,
+    );
   }
 
   /** Buffer gauges; call about once a second. */
