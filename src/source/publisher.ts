@@ -9,7 +9,14 @@
  * A commit that failed without a clear answer may still have happened: the topic is read back to
  * find out before anything is sent again, so nothing is written twice.
  */
-import { CompressionTypes, type Kafka, type Message, type Producer, type Transaction } from 'kafkajs';
+import {
+  CompressionTypes,
+  Partitioners,
+  type Kafka,
+  type Message,
+  type Producer,
+  type Transaction,
+} from 'kafkajs';
 import { kafkaErrorType } from '../kafka/client';
 import type { Logger } from '../observability/logger';
 import type { BufferedUnit, EncodedMessage } from './event-buffer';
@@ -215,6 +222,8 @@ export class TransactionalPublisher {
       maxInFlightRequests: 1,
       transactionTimeout: this.options.transactionTimeoutMs,
       allowAutoTopicCreation: false,
+      // every message names its partition (= flow); passing the partitioner silences kafkajs's v2 notice
+      createPartitioner: Partitioners.DefaultPartitioner,
       // bounded, so that a failed attempt surfaces well within the transaction timeout
       retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 3000 },
     });
