@@ -7,6 +7,7 @@ import { createSourceCommand } from './source';
 export const commands: CliCommand[] = [
   createSourceCommand(lazyRunner('source', '../../source/run', () => require('../../source/run').runSource)),
   createSinkCommand(lazyRunner('sink', '../../sink/run', () => require('../../sink/run').runSink)),
+  (require('./run') as typeof import('./run')).runCommand,
   (require('./stack') as typeof import('./stack')).stackCommand,
   (require('./capture-decode') as typeof import('./capture-decode')).captureDecodeCommand,
   (require('./test-master') as typeof import('./test-master')).testMasterCommand,
