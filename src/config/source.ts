@@ -161,7 +161,7 @@ export const sourceConfig: ConfigDefinition<SourceConfig> = defineConfig<SourceC
     },
     buffer: {
       maxBytes: option({
-        doc: 'bytes of events held between the master and Kafka; when full, reading from the master pauses',
+        doc: 'bytes of events held between the master and Kafka; when full, the source lets go of the master (never stalling it) and resumes once Kafka caught up',
         default: 256 * 1024 * 1024,
         format: 'whole-number',
         min: 1024 * 1024,
