@@ -1,7 +1,7 @@
 /**
  * One kafkajs client per process role, configured from the shared Kafka connection options (TLS,
- * SASL) and logging through our logger: kafkajs's own chatter goes to debug, its warnings and errors
- * to warn (the pipeline reports failures itself, with what to do about them).
+ * SASL) and logging through our logger at debug level: kafkajs logs every request it retries as an
+ * error, while the pipeline reports what failed for good itself, with what to do about it.
  */
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
@@ -50,10 +50,8 @@ function logCreator(logger: Logger) {
   return () =>
     ({ level, log }: LogEntry): void => {
       const { message, ...details } = log;
-      // bounded retries are deliberate here (see source/publisher.ts), not a risk worth a warning
-      const expected = message.startsWith('Limiting retries for the idempotent producer');
-      if (level <= logLevel.WARN && !expected) kafkaLogger.warn(details, `kafkajs: ${message}`);
-      else kafkaLogger.debug(details, `kafkajs: ${message}`);
+      // kafkajs logs every request it retries as an error; what fails for good is reported by our code
+      kafkaLogger.debug({ ...details, kafkajsLevel: level }, `kafkajs: ${message}`);
     };
 }
 
