@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { sinkConfig } from '../../../src/config/sink';
 import { sourceConfig } from '../../../src/config/source';
 import type { OptionInfo } from '../../../src/config/define';
+import { REPEAT_WINDOW_MS } from '../../../src/cli/signals';
 
 const root = join(__dirname, '..', '..', '..');
 const cleanEnv = Object.fromEntries(
@@ -135,6 +136,17 @@ function kill(child: ChildProcess, signal: NodeJS.Signals): void {
   assert.ok(child.kill(signal), `could not send ${signal}`);
 }
 
+test('one Ctrl+C delivered twice at once (process group + a relaying wrapper) stops gracefully', async () => {
+  const { child, output, exited } = await startFakeSource('graceful');
+  kill(child, 'SIGINT');
+  await waitFor(() => output.stdout.includes('stop hook ran (SIGINT)'), 'the stop hook', output);
+  // npm's relayed copy arrived 33 ms after the terminal's in a real `npm start`
+  kill(child, 'SIGINT');
+  assert.equal(await exited, 0);
+  assert.match(output.stdout, /stop hook ran \(SIGINT\)\nrunner finished\n/);
+  assert.doesNotMatch(output.stderr, /exiting now/);
+});
+
 test('SIGHUP is ignored; SIGTERM runs the stop hook and the command exits with 0', async () => {
   const { child, output, exited } = await startFakeSource('graceful');
   kill(child, 'SIGHUP');
@@ -153,6 +165,7 @@ test('a second SIGINT forces the exit with 1 when the graceful stop hangs', asyn
   const { child, output, exited } = await startFakeSource('stubborn');
   kill(child, 'SIGINT');
   await waitFor(() => output.stdout.includes('stop hook ran (SIGINT)'), 'the stop hook', output);
+  await new Promise((resolve) => setTimeout(resolve, REPEAT_WINDOW_MS + 100));
   kill(child, 'SIGINT');
   assert.equal(await exited, 1);
   assert.match(output.stderr, /received SIGINT again: exiting now, without a clean stop/);
