@@ -32,6 +32,12 @@ export interface SinkConsumerDeps {
 const MAX_CONCURRENT_PARTITIONS = 256;
 const BARRIER_POLL_MS = 100;
 const SESSION_TIMEOUT_MS = 10_000;
+/**
+ * Fetch sizes: kafkajs fetches a broker's partitions again only once every batch of the previous
+ * fetch is applied, so bigger fetches mean fewer idle round trips (kafkajs defaults: 1 MB / 10 MB).
+ */
+const MAX_BYTES_PER_PARTITION = 8 * 1024 * 1024;
+const MAX_FETCH_BYTES = 64 * 1024 * 1024;
 
 interface PartitionState {
   worker: PartitionWorker;
@@ -54,6 +60,8 @@ export class SinkConsumer {
       // a sink that died (kill -9) gives its partitions away after this, not after kafkajs's 30 s
       sessionTimeout: SESSION_TIMEOUT_MS,
       heartbeatInterval: SESSION_TIMEOUT_MS / 10,
+      maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
+      maxBytes: MAX_FETCH_BYTES,
     });
     this.failed = new Promise<never>((_, reject) => {
       this.failure = reject;

@@ -9,7 +9,12 @@ import type { SinkConfig } from '../config/sink';
 import type { EventCodec } from '../events/codec';
 import type { ChangeEvent } from '../events/model';
 import type { Logger } from '../observability/logger';
-import type { BatchEvent, RedisStandaloneWriter } from '../targets/redis-standalone';
+import type {
+  BatchEvent,
+  BatchRequest,
+  BatchResult,
+  RedisStandaloneWriter,
+} from '../targets/redis-standalone';
 import { opensValue, type Applier, type ApplyPlan } from './applier';
 import type { BarrierCoordinator, BarrierSpec } from './barrier';
 import { epochField, nextOffset, offsetBefore, positionField } from './checkpoint';
@@ -50,6 +55,12 @@ interface Pending {
   event: BatchEvent;
 }
 
+/** A batch sent to the target whose reply has not been handled yet (errors come back as values). */
+interface InFlight {
+  batch: Pending[];
+  reply: Promise<BatchResult | Error>;
+}
+
 class Reseek extends Error {
   constructor(readonly offset: string) {
     super(`re-read from ${offset}`);
@@ -67,6 +78,8 @@ class WaitAtBarrier extends Error {
 
 /** A batch is applied once its arguments reach this many bytes, even with fewer events. */
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/** Batches of one partition sent before waiting for the oldest reply (hides the round trip). */
+const MAX_IN_FLIGHT = 4;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -77,6 +90,9 @@ export class PartitionWorker {
   epoch: number | null = null;
   private openValueStart: string | null = null;
   private pending: Pending[] = [];
+  private inFlight: InFlight[] = [];
+  /** the position the last batch in flight stores once applied */
+  private sentPosition: string | null = null;
   private pendingBytes = 0;
   private readonly loggedRows = new Set<string>();
   private readonly positionKey: string;
@@ -97,6 +113,7 @@ export class PartitionWorker {
     this.epoch = epoch === null || epoch === undefined ? null : Number(epoch);
     this.openValueStart = null;
     this.pending = [];
+    this.inFlight = [];
     return this.position;
   }
 
@@ -110,10 +127,8 @@ export class PartitionWorker {
         if (!control.active()) break;
         if (this.position !== null && offsetBefore(message.offset, this.position)) continue;
         await this.take(message, control);
-        if (this.pending.length >= this.deps.config.batch.maxEvents || this.pendingBytes >= MAX_BATCH_BYTES) {
-          await this.flush(control);
-          await control.heartbeat();
-        }
+        if (this.pending.length >= this.deps.config.batch.maxEvents || this.pendingBytes >= MAX_BATCH_BYTES)
+          await this.send(control);
       }
       await this.flush(control);
       return { kind: 'done' };
@@ -121,6 +136,7 @@ export class PartitionWorker {
       if (e instanceof WaitAtBarrier) return { kind: 'barrier', offset: e.offset, spec: e.spec };
       if (!(e instanceof Reseek)) throw e;
       this.pending = [];
+      this.inFlight = [];
       this.openValueStart = null;
       return { kind: 'reseek', offset: e.offset };
     }
@@ -238,8 +254,75 @@ export class PartitionWorker {
     this.deps.logger.warn({ row, partition: this.deps.partition }, message);
   }
 
+  /**
+   * Sends what is queued as one batch without waiting for its reply: batches of a partition are
+   * pipelined on the one connection, each continuing from the position the previous one will
+   * store. Redis runs them in order; after a failure the position check makes every later batch
+   * apply nothing, and they are applied again one by one (settle). Waits for the oldest batch once
+   * MAX_IN_FLIGHT are out.
+   */
+  private async send(control: BatchControl): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const expected = this.inFlight.length > 0 ? this.sentPosition : this.position;
+    const reply = this.deps.writer.apply(this.request(expected, batch)).catch((e: unknown) => e as Error);
+    this.inFlight.push({ batch, reply });
+    this.sentPosition = (batch[batch.length - 1] as Pending).event.after;
+    while (this.inFlight.length >= MAX_IN_FLIGHT) await this.settleOldest(control);
+  }
+
+  private request(expected: string | null, batch: Pending[]): BatchRequest {
+    return {
+      checkpointKey: this.deps.config.checkpoint.key,
+      positionField: this.positionKey,
+      epochField: this.epochKey,
+      expected,
+      events: batch.map((p) => p.event),
+    };
+  }
+
   /** Applies what is queued; on return everything queued is applied or dead-lettered. */
   private async flush(control: BatchControl): Promise<void> {
+    await this.send(control);
+    while (this.inFlight.length > 0) await this.settleOldest(control);
+  }
+
+  /** Waits for the oldest batch in flight; anything but a clean apply is redone in order (applyInOrder). */
+  private async settleOldest(control: BatchControl): Promise<void> {
+    const oldest = this.inFlight[0] as InFlight;
+    const result = await oldest.reply;
+    if (!(result instanceof Error) && result.status === 'ok') {
+      this.inFlight.shift();
+      this.applied(oldest.batch, oldest.batch.length, result.position, control);
+      await control.heartbeat();
+      return;
+    }
+    const unsettled = this.inFlight;
+    this.inFlight = [];
+    await Promise.all(unsettled.map((f) => f.reply));
+    this.pending = unsettled.flatMap((f) => f.batch);
+    await this.applyInOrder(control, { size: oldest.batch.length, result });
+  }
+
+  private applied(batch: Pending[], count: number, position: string, control: BatchControl): void {
+    sinkMetrics.batches.inc({ topic: this.deps.topic });
+    this.position = position;
+    if (count === 0) return;
+    sinkMetrics.eventsApplied.inc({ topic: this.deps.topic }, count);
+    control.resolveOffset((batch[count - 1] as Pending).message.offset);
+  }
+
+  /**
+   * Applies the queue one batch at a time, each waiting for the previous: after a failure, with
+   * retries (transient errors), dead letters or a stop (event errors). `known` is the reply already
+   * received for the first `size` events.
+   */
+  private async applyInOrder(
+    control: BatchControl,
+    known: { size: number; result: BatchResult | Error },
+  ): Promise<void> {
     let transientFailures = 0;
     const { maxAttempts, initialBackoffMs } = this.deps.config.retry;
     const retry = async (what: string, hint: string): Promise<void> => {
@@ -256,26 +339,21 @@ export class PartitionWorker {
       await control.heartbeat();
       await sleep(wait);
     };
+    let next: typeof known | null = known;
     while (this.pending.length > 0) {
-      const batch = this.pending;
-      let result;
-      try {
-        result = await this.deps.writer.apply({
-          checkpointKey: this.deps.config.checkpoint.key,
-          positionField: this.positionKey,
-          epochField: this.epochKey,
-          expected: this.position,
-          events: batch.map((p) => p.event),
-        });
-      } catch (e) {
-        const failure = classifyRedisError((e as Error).message);
+      const batch = this.pending.slice(0, next?.size ?? this.deps.config.batch.maxEvents);
+      const result =
+        next?.result ??
+        (await this.deps.writer.apply(this.request(this.position, batch)).catch((e: unknown) => e as Error));
+      next = null;
+      if (result instanceof Error) {
+        const failure = classifyRedisError(result.message);
         if (failure.kind === 'transient') {
           await retry(failure.what, failure.hint);
           continue;
         }
         throw new TargetError(`the target refused the batch: ${failure.what}`, failure.hint);
       }
-      sinkMetrics.batches.inc({ topic: this.deps.topic });
       if (result.status === 'behind') {
         this.deps.logger.warn(
           { stored: result.position, expected: this.position },
@@ -284,23 +362,18 @@ export class PartitionWorker {
         this.position = result.position;
         throw new Reseek(result.position ?? '0');
       }
-      this.position = result.position;
-      const applied = result.status === 'ok' ? batch.length : result.eventIndex;
-      if (applied > 0) {
-        sinkMetrics.eventsApplied.inc({ topic: this.deps.topic }, applied);
-        control.resolveOffset((batch[applied - 1] as Pending).message.offset);
-      }
+      const count = result.status === 'ok' ? batch.length : result.eventIndex;
+      this.applied(batch, count, result.position, control);
       if (result.status === 'ok') {
-        this.pending = [];
-        this.pendingBytes = 0;
-        return;
+        this.pending = this.pending.slice(batch.length);
+        continue;
       }
       const failed = batch[result.eventIndex] as Pending;
       const failure = classifyRedisError(result.error);
       if (failure.kind === 'fatal')
         throw new TargetError(`the target refused a command: ${failure.what}`, failure.hint);
       if (failure.kind === 'transient') {
-        this.pending = batch.slice(result.eventIndex);
+        this.pending = this.pending.slice(result.eventIndex);
         await retry(failure.what, failure.hint);
         continue;
       }
@@ -313,9 +386,10 @@ export class PartitionWorker {
       );
       this.pending = [
         { ...failed, event: { ...failed.event, commands: [] } },
-        ...batch.slice(result.eventIndex + 1),
+        ...this.pending.slice(result.eventIndex + 1),
       ];
     }
+    this.pendingBytes = 0;
   }
 
   /** errors.tolerance: none stops here (the position stays at this event), all dead-letters it. */

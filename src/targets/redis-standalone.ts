@@ -82,7 +82,18 @@ export class RedisStandaloneWriter {
   static async connect(config: SinkConfig['redis']): Promise<RedisStandaloneWriter> {
     const redis = new Redis(config.url, redisOptions(config));
     await redis.connect();
-    return new RedisStandaloneWriter(redis);
+    const writer = new RedisStandaloneWriter(redis);
+    await writer.loadScripts();
+    return writer;
+  }
+
+  /**
+   * Loads the scripts into the target's script cache, so that the pipelined batches of the first
+   * moments do not all miss it (NOSCRIPT, then EVAL with the whole script text each).
+   */
+  async loadScripts(): Promise<void> {
+    await this.redis.script('LOAD', APPLY_SCRIPT);
+    await this.redis.script('LOAD', BARRIER_SCRIPT);
   }
 
   async apply(request: BatchRequest): Promise<BatchResult> {

@@ -69,7 +69,7 @@ function command(flow: number, lsn: number, name: string, ...args: string[]): Ch
   };
 }
 
-const ROUNDS = 1500;
+const ROUNDS = 5000;
 
 /** Per partition: ROUNDS × (INCR, INCRBYFLOAT 0.5, LPUSH i, APPEND x). */
 function trafficFlows(partitions: number): ChangeEvent[][] {

@@ -40,6 +40,11 @@ export async function createTopic(client: Kafka, topic: string, partitions: numb
 }
 
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+/**
+ * kafkajs groups a send's messages by partition with a copy per message (quadratic in the count:
+ * 40k small messages in one send took minutes), so one send carries at most this many.
+ */
+const MAX_REQUEST_MESSAGES = 2000;
 
 /** Produces each flow's events to the partition of the same number, in order; returns end offsets. */
 export async function produceFlows(client: Kafka, topic: string, flows: ChangeEvent[][]): Promise<number[]> {
@@ -57,7 +62,7 @@ export async function produceFlows(client: Kafka, topic: string, flows: ChangeEv
       };
       for (const event of flows[partition]!) {
         const value = codec.encodeValue(event);
-        if (bytes + value.length > MAX_REQUEST_BYTES) await send();
+        if (bytes + value.length > MAX_REQUEST_BYTES || messages.length >= MAX_REQUEST_MESSAGES) await send();
         messages.push({ key: codec.encodeKey(eventKey(event)), value, partition });
         bytes += value.length;
       }
