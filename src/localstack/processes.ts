@@ -15,11 +15,16 @@ function installExitHook(): void {
   });
 }
 
-/** Starts a server process; resolves once it runs, rejects with the spawn error (e.g. ENOENT). */
+/**
+ * Starts a server process; resolves once it runs, rejects with the spawn error (e.g. ENOENT).
+ * The server gets its own process group: a Ctrl+C signals the terminal's whole foreground group,
+ * and the servers must outlive it until their owner has stopped gracefully (the sink still writes
+ * to Redis while it finishes its batches). The exit hook and stopServer end them.
+ */
 export function spawnServer(command: string, args: string[], options: SpawnOptions): Promise<ChildProcess> {
   installExitHook();
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, options);
+    const child = spawn(command, args, { ...options, detached: true });
     child.once('error', reject);
     child.once('spawn', () => {
       child.off('error', reject);
