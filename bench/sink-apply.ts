@@ -89,7 +89,12 @@ async function sinkApply(redis: Redis, messages: Buffer[], maxEvents: number): P
     now: () => Date.now(),
   });
   await worker.load();
-  const control = { active: () => true, heartbeat: () => Promise.resolve(), resolveOffset: () => undefined };
+  const control = {
+    active: () => true,
+    heartbeat: () => Promise.resolve(),
+    resolveOffset: () => undefined,
+    endOffset: String(messages.length),
+  };
   const started = process.hrtime.bigint();
   // kafkajs hands over a fetch of messages at a time: about 8 MB per partition
   for (let at = 0; at < messages.length; at += FETCH) {

@@ -2,7 +2,8 @@
  * Where the sink keeps its state in the target, next to the data: the checkpoint hash
  * (`<checkpoint.key>`, field `<topic>/<partition>` → next offset to apply, field
  * `<topic>/<partition>/epoch` → source epoch of the last applied event) and the barrier hashes
- * (`<checkpoint.key>:barrier:<topic>:<id>`). Deleting every key starting with `<checkpoint.key>`
+ * (`<checkpoint.key>:barrier:<topic>:<id>`) and the late-expiry hashes
+ * (`<checkpoint.key>:late-expiries:<topic>/<partition>`). Deleting every key starting with `<checkpoint.key>`
  * makes the sink start over (start.from decides where).
  */
 
@@ -12,6 +13,11 @@ export function positionField(topic: string, partition: number): string {
 
 export function epochField(topic: string, partition: number): string {
   return `${topic}/${partition}/epoch`;
+}
+
+/** The partition's keys given an absolute expiry that had passed when applied (apply-script.ts). */
+export function lateExpiryKey(checkpointKey: string, topic: string, partition: number): string {
+  return `${checkpointKey}:late-expiries:${topic}/${partition}`;
 }
 
 export function barrierKey(checkpointKey: string, topic: string, id: string): string {

@@ -37,13 +37,16 @@ export function command(db: number, name: string, ...args: Arg[]): RedisCommand 
  * Commands the writer's apply script runs itself because no single Redis command does the job
  * (see src/targets/apply-script.ts): `__PREPEND key value`, `__IF_TYPE <type> <key> <command...>`,
  * `__HSETEX key <nx|xx|any> <keepttl 0|1> <abs-ms or -1> field value ...`,
- * `__JSON_FROM_STRING key` (the key's string value becomes a RedisJSON document).
+ * `__JSON_FROM_STRING key` (the key's string value becomes a RedisJSON document),
+ * `__LATE_EXPIRY <n> <command...>` (the command's n-th argument is an absolute expiry: kept alive
+ * with a mark if it has passed, see docs/sink.md).
  */
 export const SCRIPT_OPS = {
   prepend: '__PREPEND',
   ifType: '__IF_TYPE',
   hsetex: '__HSETEX',
   jsonFromString: '__JSON_FROM_STRING',
+  lateExpiry: '__LATE_EXPIRY',
 } as const;
 
 /** Most elements (members, fields, items) one generated command carries: bounded size per command. */

@@ -159,6 +159,7 @@ export class SinkConsumer {
         active,
         heartbeat,
         resolveOffset,
+        endOffset: batch.highWatermark,
       });
       if (result.kind === 'reseek') {
         state.ready = false;

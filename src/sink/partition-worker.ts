@@ -17,7 +17,7 @@ import type {
 } from '../targets/redis-standalone';
 import { opensValue, type Applier, type ApplyPlan } from './applier';
 import type { BarrierCoordinator, BarrierSpec } from './barrier';
-import { epochField, nextOffset, offsetBefore, positionField } from './checkpoint';
+import { epochField, lateExpiryKey, nextOffset, offsetBefore, positionField } from './checkpoint';
 import type { DeadLetterQueue } from './dead-letter';
 import { classifyRedisError, EventApplyError, TargetError, type EventLocation } from './errors';
 import { sinkMetrics } from './metrics';
@@ -41,6 +41,8 @@ export interface BatchControl {
   heartbeat(): Promise<void>;
   /** the message at `offset` is done (applied or dead-lettered): the group may commit past it */
   resolveOffset(offset: string): void;
+  /** the partition's end (high watermark) when these messages were fetched */
+  endOffset: string;
 }
 
 export type ProcessResult =
@@ -97,10 +99,13 @@ export class PartitionWorker {
   private readonly loggedRows = new Set<string>();
   private readonly positionKey: string;
   private readonly epochKey: string;
+  private readonly lateExpiryKey: string;
+  private endOffset = '0';
 
   constructor(private readonly deps: WorkerDeps) {
     this.positionKey = positionField(deps.topic, deps.partition);
     this.epochKey = epochField(deps.topic, deps.partition);
+    this.lateExpiryKey = lateExpiryKey(deps.config.checkpoint.key, deps.topic, deps.partition);
   }
 
   /** Reads the stored position and epoch; forgets anything half-read before. */
@@ -122,6 +127,7 @@ export class PartitionWorker {
   }
 
   async process(messages: KafkaMessage[], control: BatchControl): Promise<ProcessResult> {
+    this.endOffset = control.endOffset;
     try {
       for (const message of messages) {
         if (!control.active()) break;
@@ -274,11 +280,14 @@ export class PartitionWorker {
   }
 
   private request(expected: string | null, batch: Pending[]): BatchRequest {
+    const last = (batch[batch.length - 1] as Pending).message.offset;
     return {
       checkpointKey: this.deps.config.checkpoint.key,
       positionField: this.positionKey,
       epochField: this.epochKey,
       expected,
+      lateExpiryKey: this.lateExpiryKey,
+      sweepLateExpiries: !offsetBefore(nextOffset(last), this.endOffset),
       events: batch.map((p) => p.event),
     };
   }

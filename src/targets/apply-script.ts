@@ -10,20 +10,43 @@
  * (a pipelined batch after a failure, a zombie consumer after a rebalance) applies only the events
  * at or above the stored position, or nothing if the position is behind what the batch expects.
  *
- * ARGV: checkpoint key, position field, epoch field, expected position (-1 = none stored), event
- * count, then per event: offset, position after it, epoch, command count, then per command:
- * db, argument count, name, arguments. Every call goes through pcall so that a failure stops the
- * batch instead of aborting the script halfway. Reply: {status, position, failed event index,
- * failed command index, error}, status OK | FAILED | BEHIND.
+ * Late expiries (docs/sink.md, "Replaying after the expiries"): the op
+ * `__LATE_EXPIRY <n> <command...>` runs a command whose n-th argument is an absolute expiry in ms
+ * and whose first argument is the key. When that time has passed (the script's TIME), the key is
+ * given the expiry plus the late-expiry offset instead (far in the future: the key stays readable
+ * and writable for the events that follow, and Redis itself drops that mark when a later command
+ * replaces or removes the TTL) and is noted in the partition's late-expiry hash as "<db> <key>" →
+ * expiry. The sweep (a batch that reaches the end of the partition) deletes every noted key that
+ * still carries exactly its mark, and empties the hash.
+ *
+ * ARGV: checkpoint key, position field, epoch field, expected position (-1 = none stored),
+ * late-expiry hash, sweep (1/0), late-expiry offset, event count, then per event: offset, position
+ * after it, epoch, command count, then per command: db, argument count, name, arguments. Every
+ * call goes through pcall so that a failure stops the batch instead of aborting the script halfway.
+ * Reply: {status, position, failed event index, failed command index, error}, status OK | FAILED |
+ * BEHIND.
  */
 export const APPLY_SCRIPT = `
 local ck, pf, ef = ARGV[1], ARGV[2], ARGV[3]
 local expected = tonumber(ARGV[4])
+local lateKey, sweep, lateOffset = ARGV[5], ARGV[6] == '1', tonumber(ARGV[7])
 local storedText = redis.call('HGET', ck, pf)
 local stored = storedText and tonumber(storedText) or -1
 if stored < expected then return {'BEHIND', storedText or '-1', -1, -1, ''} end
+local time = redis.call('TIME')
+local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local current = '0'
 
 local function failed(r) return type(r) == 'table' and r.err ~= nil end
+
+local function select(db)
+  if db ~= current then
+    local s = redis.pcall('SELECT', db)
+    if failed(s) then return s end
+    current = db
+  end
+  return nil
+end
 
 local function run(at, argc)
   local name = ARGV[at]
@@ -53,6 +76,16 @@ local function run(at, argc)
       end
     end
     return 1
+  elseif name == '__LATE_EXPIRY' then
+    local first, last = at + 2, at + argc - 1
+    local atArg = first + tonumber(ARGV[at + 1])
+    local expiry = ARGV[atArg]
+    local t = tonumber(expiry)
+    if t == nil or t > nowMs then return redis.pcall(unpack(ARGV, first, last)) end
+    ARGV[atArg] = string.format('%.0f', t + lateOffset)
+    local r = redis.pcall(unpack(ARGV, first, last))
+    if not failed(r) then redis.call('HSET', lateKey, current .. ' ' .. ARGV[first + 1], expiry) end
+    return r
   elseif name == '__JSON_FROM_STRING' then
     local key = ARGV[at + 1]
     local text = redis.pcall('GET', key)
@@ -67,10 +100,27 @@ local function run(at, argc)
   return redis.pcall(unpack(ARGV, at, at + argc - 1))
 end
 
-local n = tonumber(ARGV[5])
-local i = 6
+local function sweepLateExpiries()
+  local noted = redis.call('HGETALL', lateKey)
+  for j = 1, #noted, 2 do
+    local space = string.find(noted[j], ' ', 1, true)
+    redis.call('SELECT', string.sub(noted[j], 1, space - 1))
+    local key = string.sub(noted[j], space + 1)
+    local mark = tonumber(noted[j + 1]) + lateOffset
+    local at = redis.pcall('PEXPIRETIME', key)
+    if failed(at) then
+      local ttl = redis.call('PTTL', key)
+      at = ttl >= 0 and nowMs + ttl or ttl
+    end
+    if math.abs(at - mark) <= 1 then redis.call('DEL', key) end
+  end
+  current = '-1'
+  redis.call('DEL', lateKey)
+end
+
+local n = tonumber(ARGV[8])
+local i = 9
 local position, epoch = stored, nil
-local current = '0'
 local failure = nil
 for e = 0, n - 1 do
   local offset, after, eventEpoch, count = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2], tonumber(ARGV[i + 3])
@@ -80,10 +130,8 @@ for e = 0, n - 1 do
     local db, argc = ARGV[i], tonumber(ARGV[i + 1])
     i = i + 2
     if apply and failure == nil then
-      if db ~= current then
-        local s = redis.pcall('SELECT', db)
-        if failed(s) then failure = {e, c, s.err} else current = db end
-      end
+      local s = select(db)
+      if s ~= nil then failure = {e, c, s.err} end
       if failure == nil then
         local r = run(i, argc)
         if failed(r) then failure = {e, c, r.err} end
@@ -97,6 +145,7 @@ for e = 0, n - 1 do
     epoch = eventEpoch
   end
 end
+if sweep and failure == nil then sweepLateExpiries() end
 if current ~= '0' then redis.call('SELECT', '0') end
 local positionText = string.format('%.0f', position)
 if position ~= stored then redis.call('HSET', ck, pf, positionText) end
@@ -145,3 +194,9 @@ redis.call('HSET', bk, 'done', '1')
 redis.call('EXPIRE', bk, ttl)
 return 'EXECUTED'
 `;
+
+/**
+ * Added to an absolute expiry that has passed when the sink applies it (2^45 ms, about 1115 years):
+ * the key stays alive with a mark the sweep recognises (apply-script.ts, __LATE_EXPIRY).
+ */
+export const LATE_EXPIRY_OFFSET_MS = 2 ** 45;

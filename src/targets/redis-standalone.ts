@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import Redis, { Command, type RedisOptions } from 'ioredis';
 import type { SinkConfig } from '../config/sink';
 import type { RedisCommand } from '../sink/commands';
-import { APPLY_SCRIPT, BARRIER_SCRIPT } from './apply-script';
+import { APPLY_SCRIPT, BARRIER_SCRIPT, LATE_EXPIRY_OFFSET_MS } from './apply-script';
 
 export interface BatchEvent {
   offset: string;
@@ -25,6 +25,10 @@ export interface BatchRequest {
   epochField: string;
   /** the position this batch continues from; null when none is stored yet */
   expected: string | null;
+  /** the partition's hash of keys given a late expiry (apply-script.ts) */
+  lateExpiryKey: string;
+  /** the batch reaches the end of what the partition holds: delete the keys whose late expiry stands */
+  sweepLateExpiries: boolean;
   events: BatchEvent[];
 }
 
@@ -102,6 +106,9 @@ export class RedisStandaloneWriter {
       request.positionField,
       request.epochField,
       request.expected ?? '-1',
+      request.lateExpiryKey,
+      request.sweepLateExpiries ? '1' : '0',
+      String(LATE_EXPIRY_OFFSET_MS),
       String(request.events.length),
     ];
     for (const event of request.events) {

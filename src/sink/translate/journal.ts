@@ -7,9 +7,10 @@
 import { rdbValueToEventValue } from '../../events/values';
 import type { JournalCommand } from '../../events/model';
 import { decodeDumpPayload } from '../../protocol/rdb/dump';
-import { command, SCRIPT_OPS, upperName } from '../commands';
+import { command, SCRIPT_OPS, toArg, upperName } from '../commands';
 import type { Translation, TranslateContext } from './context';
 import { fieldTtlTranslation } from './field-ttl';
+import { withLateExpiry } from './late-expiry';
 import { moduleTranslation } from './modules';
 import { snapshotTranslation } from './snapshot';
 import { newStreamChunkState } from './stream';
@@ -19,19 +20,47 @@ function skip(row: string, reason: string): Translation {
   return { kind: 'skip', row, reason };
 }
 
-/** SET ... [STICK] [_MCFLAGS n]: Dragonfly-only options (eviction pin, memcached flags) dropped. */
+/**
+ * SET ... [STICK] [_MCFLAGS n]: Dragonfly-only options (eviction pin, memcached flags) dropped;
+ * EXAT s becomes PXAT ms, and an absolute expiry goes through the late-expiry op.
+ */
 function set(db: number, args: Buffer[], ctx: TranslateContext): Translation {
   const kept: Buffer[] = [];
   let dropped = false;
+  let expiryArg = -1;
   for (let i = 0; i < args.length; i++) {
     const word = i >= 2 ? upperName(args[i]) : '';
     if (word === 'STICK') dropped = true;
     else if (word === '_MCFLAGS') {
       dropped = true;
       i++;
+    } else if ((word === 'PXAT' || word === 'EXAT') && i + 1 < args.length) {
+      const at = Number((args[i + 1] as Buffer).toString('latin1')) * (word === 'EXAT' ? 1000 : 1);
+      kept.push(Buffer.from('PXAT'), toArg(Number.isSafeInteger(at) ? at : (args[i + 1] as Buffer)));
+      expiryArg = kept.length;
+      i++;
     } else kept.push(args[i] as Buffer);
   }
-  return verbatim(dropped ? 'set-dragonfly-options' : 'verbatim', db, 'SET', kept, ctx, !dropped);
+  const translation = verbatim(
+    dropped ? 'set-dragonfly-options' : 'verbatim',
+    db,
+    'SET',
+    kept,
+    ctx,
+    !dropped,
+  );
+  if (expiryArg < 0) return translation;
+  const at = Number((kept[expiryArg - 1] as Buffer).toString('latin1'));
+  return withLateExpiry(translation, expiryArg, at, ctx.eventTimeMs);
+}
+
+/** PEXPIREAT key ms / EXPIREAT key s [options]: through the late-expiry op (EXPIREAT as PEXPIREAT). */
+function expireAt(name: string, db: number, args: Buffer[], ctx: TranslateContext): Translation {
+  const [key, atArg, ...options] = args;
+  const at = Number(atArg?.toString('latin1')) * (name === 'EXPIREAT' ? 1000 : 1);
+  if (key === undefined || !Number.isSafeInteger(at)) return verbatim('verbatim', db, name, args, ctx);
+  const translation = verbatim('verbatim', db, 'PEXPIREAT', [key, toArg(at), ...options], ctx);
+  return withLateExpiry(translation, 2, at, ctx.eventTimeMs);
 }
 
 /**
@@ -47,13 +76,21 @@ function restore(db: number, args: Buffer[], ctx: TranslateContext): Translation
   const words = options.map((o) => upperName(o));
   const kept = options.filter((_, i) => words[i] !== 'STICK');
   if (ctx.capabilities.restoreTypes.has(payload[0] as number)) {
-    return verbatim(
+    // a relative TTL counts from the event's time: written absolute (ABSTTL), via the late-expiry op
+    const ttl = Number(ttlArg.toString('latin1'));
+    const absolute = words.includes('ABSTTL');
+    const at = absolute ? ttl : ctx.eventTimeMs + ttl;
+    const timed = ttl > 0 && Number.isSafeInteger(at);
+    const translation = verbatim(
       kept.length === options.length ? 'verbatim' : 'restore-stick',
       db,
       'RESTORE',
-      [key, ttlArg, payload, ...kept],
+      timed
+        ? [key, toArg(at), payload, ...kept, ...(absolute ? [] : [Buffer.from('ABSTTL')])]
+        : [key, ttlArg, payload, ...kept],
       ctx,
     );
+    return timed ? withLateExpiry(translation, 2, at, ctx.eventTimeMs) : translation;
   }
   let decoded;
   try {
@@ -134,6 +171,9 @@ export function journalTranslation(cmd: JournalCommand, ctx: TranslateContext): 
       return set(db, args, ctx);
     case 'RESTORE':
       return restore(db, args, ctx);
+    case 'PEXPIREAT':
+    case 'EXPIREAT':
+      return expireAt(name, db, args, ctx);
     case 'PREPEND': {
       const [key, value] = args;
       if (key === undefined || value === undefined) {

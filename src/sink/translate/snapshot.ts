@@ -2,8 +2,8 @@
  * A snapshot record (one key, or one chunk of a big key) as typed Redis writes. Replace semantics:
  * chunk 0 deletes the key first, later chunks append (APPEND for byte values, more elements for
  * containers). Containers go out in commands of at most ELEMENTS_PER_COMMAND elements. The absolute
- * expiry is set with PEXPIREAT after every chunk's writes; a key whose expiry has already passed is
- * deleted and not written. Per-member/field TTLs: HPEXPIREAT where the target has it (hashes on
+ * expiry is set with PEXPIREAT after every chunk's writes (through the late-expiry op); a key whose
+ * expiry had passed when the master sent it is deleted and not written. Per-member/field TTLs: HPEXPIREAT where the target has it (hashes on
  * Redis >= 7.4), else the degrade.memberTtl policy (set members never have TTLs in Redis).
  */
 import type { EventValue, EventValueOf, SnapshotRecord } from '../../events/model';
@@ -16,6 +16,7 @@ import {
   type RedisCommand,
 } from '../commands';
 import type { Translation, TranslateContext } from './context';
+import { lateExpiryCommand } from './late-expiry';
 import { streamCommands, type StreamChunkState } from './stream';
 
 export type SnapshotWrite = Pick<SnapshotRecord, 'db' | 'key' | 'expireAtMs' | 'value' | 'chunk'>;
@@ -185,7 +186,8 @@ export function snapshotTranslation(
   const key = ctx.keys.key(write.db, write.key);
   const first = write.chunk.index === 0;
   const replace = first ? [command(db, 'DEL', key)] : [];
-  if (!live(write.expireAtMs, ctx.nowMs)) {
+  // expired when the master sent it: gone there at once. Passed since: kept with a late expiry.
+  if (!live(write.expireAtMs, ctx.eventTimeMs)) {
     return { kind: 'commands', row: 'expired-key', exact: true, commands: replace };
   }
   if (write.value.type === 'SketchValue' && ctx.degrade.sketch === 'dlq') {
@@ -199,7 +201,7 @@ export function snapshotTranslation(
   const writes = valueWrites(db, key, write.value, write, ctx, stream);
   const commands = [...replace, ...writes.commands];
   if (writes.commands.length > 0 && write.expireAtMs !== null) {
-    commands.push(command(db, 'PEXPIREAT', key, write.expireAtMs));
+    commands.push(lateExpiryCommand(command(db, 'PEXPIREAT', key, write.expireAtMs), 2));
   }
   return { kind: 'commands', row: writes.row, exact: writes.exact, commands };
 }

@@ -39,8 +39,41 @@ test('SET drops STICK and _MCFLAGS, keeps PXAT', () => {
     journal('SET', ['k', 'v', 'PXAT', '1795305663200', 'STICK', '_MCFLAGS', '9']),
     context(),
   );
-  assert.deepStrictEqual(commands(t), ['db0 SET k v PXAT 1795305663200']);
+  assert.deepStrictEqual(commands(t), ['db0 __LATE_EXPIRY 4 SET k v PXAT 1795305663200']);
   assert.strictEqual(t.row, 'set-dragonfly-options');
+});
+
+test('absolute expiries alive at the event time go through the late-expiry op', () => {
+  const ctx = context(); // event time NOW - 1000, apply time NOW
+  const plan = (name: string, args: string[], db = 0): string[] =>
+    commands(journalTranslation(journal(name, args, db), ctx));
+  assert.deepStrictEqual(plan('PEXPIREAT', ['k', String(NOW - 500)], 2), [
+    `db2 __LATE_EXPIRY 2 PEXPIREAT k ${NOW - 500}`,
+  ]);
+  assert.deepStrictEqual(plan('EXPIREAT', ['k', String((NOW + 5000) / 1000), 'NX']), [
+    `db0 __LATE_EXPIRY 2 PEXPIREAT k ${NOW + 5000} NX`,
+  ]);
+  assert.deepStrictEqual(plan('SET', ['k', 'v', 'EXAT', String(NOW / 1000), 'GET']), [
+    `db0 __LATE_EXPIRY 4 SET k v PXAT ${NOW} GET`,
+  ]);
+});
+
+test('absolute expiries already passed at the event time are applied as they are (gone at once)', () => {
+  const ctx = context();
+  assert.deepStrictEqual(commands(journalTranslation(journal('PEXPIREAT', ['k', String(NOW - 1000)]), ctx)), [
+    `db0 PEXPIREAT k ${NOW - 1000}`,
+  ]);
+  assert.deepStrictEqual(
+    commands(journalTranslation(journal('SET', ['k', 'v', 'PXAT', String(NOW - 2000)]), ctx)),
+    [`db0 SET k v PXAT ${NOW - 2000}`],
+  );
+});
+
+test('late expiries keep the db mapping: the prefixed key in db 0', () => {
+  const ctx = context({}, ['--db-mapping', 'all-to-0-with-prefix']);
+  assert.deepStrictEqual(commands(journalTranslation(journal('PEXPIREAT', ['k', String(NOW)], 5), ctx)), [
+    `db0 __LATE_EXPIRY 2 PEXPIREAT db5:k ${NOW}`,
+  ]);
 });
 
 test('a key named STICK is not an option', () => {
@@ -69,6 +102,14 @@ function dump(type: number, value: Buffer): Buffer {
   return Buffer.concat([body, crc]);
 }
 
+test('RESTORE with a relative TTL: absolute from the event time (ABSTTL), via the late-expiry op', () => {
+  const payload = dump(0, Buffer.from([0x01, 0x78]));
+  const t = journalTranslation(journal('RESTORE', [b('k'), b('3000'), payload, b('REPLACE')]), context());
+  assert.deepStrictEqual(commands(t), [
+    `db0 __LATE_EXPIRY 2 RESTORE k ${NOW + 2000} ${payload.toString('latin1')} REPLACE ABSTTL`,
+  ]);
+});
+
 test('RESTORE of a standard type is verbatim, STICK dropped', () => {
   const payload = dump(0, Buffer.from([0x01, 0x78]));
   const t = journalTranslation(
@@ -88,7 +129,11 @@ test('RESTORE of a Dragonfly-only type is decoded and written typed', () => {
     context(),
   );
   assert.strictEqual(t.row, 'restore-typed');
-  assert.deepStrictEqual(commands(t), ['db0 DEL j', `db0 SET j ${doc}`, `db0 PEXPIREAT j ${NOW + 5000}`]);
+  assert.deepStrictEqual(commands(t), [
+    'db0 DEL j',
+    `db0 SET j ${doc}`,
+    `db0 __LATE_EXPIRY 2 PEXPIREAT j ${NOW + 5000}`,
+  ]);
 });
 
 test('RESTORE with a corrupt payload is unsupported (error policy)', () => {
