@@ -141,9 +141,9 @@ export class FlowConnection {
     this.ackTimer.unref();
   }
 
-  /** The ACK value: what the consumer has made durable, else what we received. */
+  /** The ACK value: what the consumer has made durable (when it says), else what we received. */
   ackValue(): number | null {
-    return this.options.ackPosition?.(this.flowId) ?? this.lsn.nextLsn;
+    return this.options.ackPosition ? this.options.ackPosition(this.flowId) : this.lsn.nextLsn;
   }
 
   private sendAck(): void {

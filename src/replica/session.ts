@@ -52,9 +52,13 @@ export interface ReplicaSessionOptions {
   reconnect: BackoffOptions;
   /** positions to resume from on the first attempt (e.g. recovered from Kafka) */
   resumeFrom?: ResumePositions | null;
-  /** positions to resume from after a failure; defaults to what the session received itself */
+  /**
+   * Positions to resume from, asked before every reconnect. When given it is authoritative: null
+   * means "nothing durable to resume from" (full sync). Without it the session resumes from what it
+   * received itself.
+   */
   resumePositions?: () => ResumePositions | null;
-  /** ACK value per flow (what is durable downstream); defaults to what was received */
+  /** ACK value per flow (what is durable downstream; null = nothing yet, no ACK). Default: received. */
   ackPosition?: (flowId: number) => number | null;
   clientId?: string;
 }
@@ -78,6 +82,9 @@ export class ReplicaSession {
   private loop: Promise<void> | null = null;
   private lastInfo: MasterInfo | null = null;
   private nextResume: ResumePositions | null;
+  /** after mixed FULL/PARTIAL answers the next attempt must not offer positions (spec 2.4) */
+  private forceFullSync = false;
+  private attempts = 0;
   private barrier: { pending: Set<number>; done: Promise<void> } | null = null;
 
   constructor(
@@ -165,7 +172,7 @@ export class ReplicaSession {
       const flows = await this.raceFailure(this.openFlows(info, resume.lsns, failWith), failed);
       const modes = new Set<FlowSyncMode>(flows.map((f) => f.mode!));
       if (modes.size > 1) {
-        this.nextResume = null;
+        this.forceFullSync = true;
         throw new ReplicationError({
           master: this.master,
           message: 'some flows were granted a partial sync and others need a full sync',
@@ -173,7 +180,7 @@ export class ReplicaSession {
         });
       }
       const partial = modes.has('PARTIAL');
-      if (!partial && resume.lsns) this.nextResume = null;
+      if (!partial) this.forceFullSync = false;
       this.listener.onSyncStart({
         mode: partial ? 'partial' : 'full',
         reason: partial ? null : resume.reason,
@@ -234,7 +241,11 @@ export class ReplicaSession {
 
   /** Decides whether to ask for a partial sync (spec 2.3, 3.9, 7.4). */
   private resumePlan(info: MasterInfo): { lsns: number[] | null; reason: FullSyncReason } {
-    const resume = this.nextResume;
+    const firstAttempt = this.attempts++ === 0;
+    // positions were offered and some flows found them stale: a full sync, for that reason
+    if (this.forceFullSync) return { lsns: null, reason: 'resync-stale-position' };
+    const resume =
+      this.options.resumePositions && !firstAttempt ? this.options.resumePositions() : this.nextResume;
     if (!resume) return { lsns: null, reason: 'first-sync' };
     if (resume.masterId !== info.masterId) return { lsns: null, reason: 'master-restarted' };
     if (resume.nextLsns.length !== info.flowCount) return { lsns: null, reason: 'master-restarted' };
@@ -322,8 +333,7 @@ export class ReplicaSession {
     const stopping = this.stopRequested;
     if (stopping) this.setState('stopping');
     const deadline = Date.now() + this.options.stopTimeoutMs;
-    const resume = this.options.resumePositions?.() ?? this.receivedPositions();
-    if (resume) this.nextResume = resume;
+    if (!this.options.resumePositions) this.nextResume = this.receivedPositions();
     const main = this.mainChannel;
     this.mainChannel = null;
     const flows = this.flows;

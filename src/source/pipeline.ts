@@ -64,9 +64,6 @@ function snapshotReason(
   return 'OTHER';
 }
 
-/** Offered when nothing is committed: it cannot match the master, so the session asks for a full sync. */
-const NO_POSITION: ResumePositions = { masterId: '-', nextLsns: [] };
-
 export class SourcePipeline {
   readonly buffer: EventBuffer;
   readonly committed: CommittedPositions;
@@ -193,9 +190,9 @@ export class SourcePipeline {
         resumePositions: () => {
           const positions = this.committed.resume(this.flowCount);
           this.offeredPosition = positions !== null;
-          return positions ?? NO_POSITION;
+          return positions;
         },
-        ackPosition: (flow) => this.committed.nextLsn(flow) ?? 0,
+        ackPosition: (flow) => this.committed.nextLsn(flow),
       },
       this.listenerFor(() => this.session === session),
     );

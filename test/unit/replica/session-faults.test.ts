@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
+import type { ResumePositions } from '../../../src/replica/session';
 import type { MasterScript, ScriptCommand } from '../../../src/testmaster/script';
 import { startReplica, type RunningReplica } from '../../support/replica-harness';
 import { startScriptedMaster } from '../../support/test-master';
@@ -115,6 +116,29 @@ test('mixed FULL/PARTIAL answers are refused and retried, never half-applied', a
     await replica.waitFor('a refused attempt', () => replica.recording.errors.length >= 1);
     assert.match(replica.recording.errors[0]!.error.message, /partial sync and others need a full sync/);
     assert.equal(replica.recording.starts.length, 0, 'no sync started on mixed answers');
+  } finally {
+    await replica.session.stop();
+    await m.stop();
+  }
+});
+
+test('mixed answers to offered positions: the retry is a full sync without positions, for stale positions', async () => {
+  const m = await startScriptedMaster(
+    script({ disconnect: { phase: 'journal', how: 'rst', afterRecords: 15 }, flowReplies: ['auto', 'FULL'] }),
+  );
+  const replica = startReplica(m.url);
+  try {
+    await replica.waitFor('the second full sync', () => replica.recording.starts.length === 2);
+    assert.deepEqual(
+      replica.recording.starts.map((s) => [s.mode, s.reason]),
+      [
+        ['full', 'first-sync'],
+        ['full', 'resync-stale-position'],
+      ],
+    );
+    assert.match(replica.recording.errors[1]!.error.message, /partial sync and others need a full sync/);
+    const requested = m.master.sessions.map((s) => s.modes.join(','));
+    assert.deepEqual(requested.slice(0, 3), ['FULL,FULL', 'PARTIAL,FULL', 'FULL,FULL']);
   } finally {
     await replica.session.stop();
     await m.stop();
@@ -289,6 +313,57 @@ test('a FLUSHALL inside a JOURNAL_BLOB during full sync restarts the full sync (
     assert.match(replica.recording.errors[0]!.error.message, /a FLUSH arrived during the full sync/);
     assert.ok(replica.recording.starts.length >= 1);
     assert.ok(replica.recording.starts.every((s) => s.mode === 'full'));
+  } finally {
+    await replica.session.stop();
+    await m.stop();
+  }
+});
+
+test('resume positions are asked at reconnect time, so positions that became durable meanwhile give a partial sync', async () => {
+  const m = await startScriptedMaster(
+    script({ disconnect: { phase: 'journal', how: 'rst', afterRecords: 15 } }),
+  );
+  // until the failure is reported, what is durable downstream is an older master's position
+  let durable: ResumePositions | null = { masterId: 'f'.repeat(40), nextLsns: [1, 1] };
+  const replica = startReplica(m.url, {
+    reconnect: { initialDelayMs: 200, maxDelayMs: 200, maxAttempts: 0 },
+    resumePositions: () => durable,
+  });
+  try {
+    await replica.waitFor('the disconnect', () => replica.recording.errors.length === 1);
+    // what a downstream commit would report a moment after the failure, before the reconnect
+    durable = {
+      masterId: m.master.masterId,
+      nextLsns: [0, 1].map((f) => replica.stableLsns(f).length + 1),
+    };
+    await replica.waitFor(
+      'all records',
+      () => replica.stableLsns(0).length + replica.stableLsns(1).length === 2 * RECORDS,
+    );
+    assert.deepEqual(
+      replica.recording.starts.map((s) => s.mode),
+      ['full', 'partial'],
+    );
+    assertNoGap(replica);
+  } finally {
+    await replica.session.stop();
+    await m.stop();
+  }
+});
+
+test('with nothing durable downstream (ackPosition null) no ACK is sent', async () => {
+  const m = await startScriptedMaster(script());
+  const replica = startReplica(m.url, { ackPosition: () => null });
+  try {
+    await replica.waitFor(
+      'all records',
+      () => replica.stableLsns(0).length + replica.stableLsns(1).length === 2 * RECORDS,
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(
+      [0, 1].map((f) => m.master.ackValues(f)),
+      [[], []],
+    );
   } finally {
     await replica.session.stop();
     await m.stop();
