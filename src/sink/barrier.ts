@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../observability/logger';
 import type { BarrierRequest, RedisStandaloneWriter } from '../targets/redis-standalone';
-import { barrierKey, ownKeysGlob } from './checkpoint';
+import { barrierKey, EPOCH_FIELD_SUFFIX, ownKeysGlob, REACHED_EPOCH_FIELD_SUFFIX } from './checkpoint';
 import type { KeyMapping } from './db-mapping';
 import { sinkMetrics } from './metrics';
 
@@ -20,6 +20,10 @@ export interface BarrierSpec {
   scope: { all: true } | { all: false; sourceDb: number };
   flow: number;
   flows: number;
+  /** this flow applied data before the barrier (false: it starts here, with nothing to wipe) */
+  wipe: boolean;
+  /** the new epoch of an epoch barrier */
+  epoch?: number;
 }
 
 /** Barrier hashes expire a week after the last flow touched them. */
@@ -52,11 +56,27 @@ export class BarrierCoordinator {
       action: this.action(spec),
       ttlSeconds: BARRIER_TTL_SECONDS,
       ownKeysGlob: ownKeysGlob(this.checkpointKey),
+      wipe: spec.wipe,
+      epoch:
+        spec.epoch === undefined
+          ? null
+          : {
+              epoch: spec.epoch,
+              fieldPrefix: `${this.topic}/`,
+              epochSuffix: EPOCH_FIELD_SUFFIX,
+              reachedSuffix: REACHED_EPOCH_FIELD_SUFFIX,
+            },
     });
     if (state === 'WAITING') return false;
-    sinkMetrics.barriers.inc({ kind: spec.kind, outcome: state === 'EXECUTED' ? 'executed' : 'passed' });
+    const outcome = state === 'EXECUTED' ? 'executed' : state === 'SKIPPED' ? 'skipped' : 'passed';
+    sinkMetrics.barriers.inc({ kind: spec.kind, outcome });
     if (state === 'EXECUTED')
       this.logger.info({ barrier: spec.id }, `barrier ${spec.id} executed by flow ${spec.flow}`);
+    if (state === 'SKIPPED')
+      this.logger.warn(
+        { barrier: spec.id },
+        `barrier ${spec.id}: a flow's partition already holds data of the new epoch (its older events are no longer in Kafka, or it started there), so the target was not wiped; keys the master dropped between the epochs may remain: start the sink over on a fresh target (docs/sink.md) if that matters`,
+      );
     return true;
   }
 }

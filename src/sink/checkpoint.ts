@@ -1,7 +1,8 @@
 /**
  * Where the sink keeps its state in the target, next to the data: the checkpoint hash
  * (`<checkpoint.key>`, field `<topic>/<partition>` → next offset to apply, field
- * `<topic>/<partition>/epoch` → source epoch of the last applied event) and the barrier hashes
+ * `<topic>/<partition>/epoch` → source epoch of the last applied event, field
+ * `<topic>/<partition>/reached-epoch` → the highest epoch barrier it reached) and the barrier hashes
  * (`<checkpoint.key>:barrier:<topic>:<id>`) and the late-expiry hashes
  * (`<checkpoint.key>:late-expiries:<topic>/<partition>`). Deleting every key starting with `<checkpoint.key>`
  * makes the sink start over (start.from decides where).
@@ -12,8 +13,13 @@ export function positionField(topic: string, partition: number): string {
 }
 
 export function epochField(topic: string, partition: number): string {
-  return `${topic}/${partition}/epoch`;
+  return `${topic}/${partition}${EPOCH_FIELD_SUFFIX}`;
 }
+
+/** epochField = position field + this (the barrier script builds the fields of every flow) */
+export const EPOCH_FIELD_SUFFIX = '/epoch';
+/** position field + this: the highest epoch whose barrier the partition has reached */
+export const REACHED_EPOCH_FIELD_SUFFIX = '/reached-epoch';
 
 /** The partition's keys given an absolute expiry that had passed when applied (apply-script.ts). */
 export function lateExpiryKey(checkpointKey: string, topic: string, partition: number): string {

@@ -182,17 +182,22 @@ export class PartitionWorker {
           scope: plan.scope.all ? { all: true } : { all: false, sourceDb: plan.scope.db },
           flow: event.source.flow,
           flows: event.source.shardCount,
+          wipe: true,
         });
         this.push(message, event, []);
         return;
       case 'snapshotStarted':
-        if (this.deps.config.epochPolicy === 'flush' && this.epoch !== null && plan.epoch > this.epoch) {
+        // a partition with no epoch yet joins too (voting for no wipe): flows that start in
+        // different epochs must not wait for each other forever
+        if (this.deps.config.epochPolicy === 'flush' && (this.epoch === null || plan.epoch > this.epoch)) {
           await this.pass(message, control, {
             id: `epoch:${plan.epoch}`,
             kind: 'epoch',
             scope: { all: true },
             flow: event.source.flow,
             flows: plan.flows,
+            wipe: this.epoch !== null,
+            epoch: plan.epoch,
           });
         }
         this.push(message, event, []);

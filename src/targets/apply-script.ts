@@ -156,21 +156,57 @@ return {'OK', positionText, -1, -1, ''}
 
 /**
  * Applies a barrier (FLUSHALL/FLUSHDB or the wipe for a new epoch) once for all flows. Each flow
- * that reaches it records its arrival; the call that finds every flow arrived executes the wipe,
- * keeping the sink's own keys (checkpoint and barrier hashes, matched by the glob in ARGV[8]) and
- * marks the barrier done. Flows wait until it is done before they go past it.
+ * that reaches it records its arrival with its vote (1: the flow applied data before the barrier
+ * that must go, 0: a flow that starts at this barrier with nothing applied). Flows 0..needed-1 must
+ * all have arrived. For an epoch barrier, a flow that has not arrived but is already at or past the
+ * barrier's epoch counts as arrived: its stored epoch reached it (it started inside the new epoch:
+ * retention, start position), or it waits at the barrier of a later epoch (its checkpoint field
+ * "<topic>/<flow>/reached-epoch", written here on every arrival); and then nothing is wiped (its
+ * data of the new epoch would go too).
+ * The call that completes the set executes the wipe if any arrival voted for it, keeping the sink's
+ * own keys (checkpoint, barrier and late-expiry hashes, matched by the glob in ARGV[8]), and marks
+ * the barrier done. Flows wait until it is done before they go past it.
  *
- * ARGV: checkpoint key (unused but kept for logs), barrier key, arrival field, flows needed,
- * action (flushall | flushdb | pattern), action argument (db or glob), TTL of the barrier key in
- * seconds, glob of the sink's own keys. Reply: DONE (already executed), WAITING or EXECUTED.
+ * ARGV: checkpoint key, barrier key, arrival field ("flow:<n>"), flows needed, action (flushall |
+ * flushdb | pattern), action argument (db or glob), TTL of the barrier key in seconds, glob of the
+ * sink's own keys, this flow's vote (1/0), the epoch of an epoch barrier ('' for a flush), the
+ * prefix of the flows' checkpoint fields, the suffixes of the epoch and reached-epoch fields, this
+ * flow's number. Reply: DONE (already done, or done now without a wipe), WAITING, EXECUTED (wiped
+ * now), SKIPPED (done without the wipe it needed, because a flow was already past the barrier).
  */
 export const BARRIER_SCRIPT = `
-local bk, field, needed = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local ck, bk, field, needed = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local action, arg, ttl, own = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-redis.call('HSET', bk, field, '1')
+local vote, epoch, prefix = ARGV[9], tonumber(ARGV[10]), ARGV[11]
+local epochSuffix, reachedSuffix, flow = ARGV[12], ARGV[13], ARGV[14]
+redis.call('HSET', bk, field, vote)
 redis.call('EXPIRE', bk, ttl)
+if epoch then
+  local reached = tonumber(redis.call('HGET', ck, prefix .. flow .. reachedSuffix) or '-1')
+  if reached < epoch then redis.call('HSET', ck, prefix .. flow .. reachedSuffix, ARGV[10]) end
+end
 if redis.call('HEXISTS', bk, 'done') == 1 then return 'DONE' end
-if redis.call('HLEN', bk) < needed then return 'WAITING' end
+local function pastEpoch(f)
+  local e = tonumber(redis.call('HGET', ck, prefix .. f .. epochSuffix) or '-1')
+  local r = tonumber(redis.call('HGET', ck, prefix .. f .. reachedSuffix) or '-1')
+  return math.max(e, r) >= epoch
+end
+local wipe, missing, past = false, 0, 0
+for f = 0, needed - 1 do
+  local v = redis.call('HGET', bk, 'flow:' .. f)
+  if v then
+    if v == '1' then wipe = true end
+  elseif epoch and pastEpoch(f) then
+    past = past + 1
+  else
+    missing = missing + 1
+  end
+end
+if missing > 0 then return 'WAITING' end
+if past > 0 or not wipe then
+  redis.call('HSET', bk, 'done', '1')
+  return (past > 0 and wipe) and 'SKIPPED' or 'DONE'
+end
 local saved = {}
 if action == 'flushall' or (action == 'flushdb' and arg == '0') then
   for _, k in ipairs(redis.call('KEYS', own)) do

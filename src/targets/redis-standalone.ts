@@ -47,9 +47,13 @@ export interface BarrierRequest {
   action: { kind: 'flushall' } | { kind: 'flushdb'; db: number } | { kind: 'pattern'; glob: string };
   ttlSeconds: number;
   ownKeysGlob: string;
+  /** this flow applied data the wipe must remove (false: it starts at the barrier) */
+  wipe: boolean;
+  /** epoch barriers: the flows' checkpoint fields (prefix + flow + suffix) telling which epoch each reached */
+  epoch: { epoch: number; fieldPrefix: string; epochSuffix: string; reachedSuffix: string } | null;
 }
 
-export type BarrierState = 'DONE' | 'WAITING' | 'EXECUTED';
+export type BarrierState = 'DONE' | 'WAITING' | 'EXECUTED' | 'SKIPPED';
 
 function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');
@@ -147,6 +151,12 @@ export class RedisStandaloneWriter {
       argument,
       String(request.ttlSeconds),
       request.ownKeysGlob,
+      request.wipe ? '1' : '0',
+      request.epoch === null ? '' : String(request.epoch.epoch),
+      request.epoch?.fieldPrefix ?? '',
+      request.epoch?.epochSuffix ?? '',
+      request.epoch?.reachedSuffix ?? '',
+      String(request.flow),
     ]);
     return String(reply) as BarrierState;
   }
