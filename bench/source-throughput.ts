@@ -13,8 +13,9 @@ import { startKafkaBroker, type KafkaBroker } from '../src/localstack/kafka-brok
 import { createLogger } from '../src/observability/logger';
 import { FlowStreamParser } from '../src/protocol/flow-parser';
 import { EventCodec } from '../src/events/codec';
-import { encodeUnit } from '../src/source/encode-unit';
+import { bufferedUnit } from '../src/source/buffered-unit';
 import { EventBuilder } from '../src/source/event-builder';
+import { MessageSlab } from '../src/source/message-slab';
 import { sourceMetrics } from '../src/source/metrics';
 import { runSource } from '../src/source/run';
 import { ReplayMaster } from '../src/testmaster/replay-master';
@@ -46,7 +47,8 @@ function parseSeconds(flows: FixtureFlow[]): number {
 /** Parse + event building + Avro encoding of the same bytes, without Kafka (where the CPU goes). */
 async function buildSeconds(flows: FixtureFlow[]): Promise<{ seconds: number; events: number }> {
   const codec = await EventCodec.create();
-  const builder = new EventBuilder('bench', 1_000_000, null);
+  const slab = new MessageSlab(codec);
+  const builder = new EventBuilder('bench', 1_000_000, null, slab);
   const flowIds = [...new Set(flows.map((f) => f.flowId))];
   const start = process.hrtime.bigint();
   let events = 0;
@@ -55,8 +57,7 @@ async function buildSeconds(flows: FixtureFlow[]): Promise<{ seconds: number; ev
     const parser = new FlowStreamParser({ flowId: flow.flowId, start: flow.start, eofToken: flow.eofToken });
     for (const chunk of flow.chunks) {
       const items = parser.feed(chunk).map((item) => ({ item, lsn: null }));
-      for (const unit of builder.items(flow.flowId, items, 0))
-        events += encodeUnit(codec, unit).messages.length;
+      for (const unit of builder.items(flow.flowId, items, 0)) events += bufferedUnit(slab, unit).count;
     }
   }
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, events };

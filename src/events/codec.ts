@@ -24,6 +24,12 @@ interface WriterReader {
 
 const INITIAL_SCRATCH_BYTES = 64 * 1024;
 
+function writeInto(type: avro.Type, header: Buffer, value: unknown, target: Buffer, offset: number): number {
+  if (offset + header.length > target.length) return -1;
+  header.copy(target, offset);
+  return type.encode(value, target, offset + header.length);
+}
+
 export class EventCodec {
   private scratch = Buffer.allocUnsafe(INITIAL_SCRATCH_BYTES);
   private readonly readers = new Map<string, WriterReader>();
@@ -58,6 +64,24 @@ export class EventCodec {
 
   encodeValue(event: ChangeEvent): Buffer {
     return this.encode(this.schemas.value.type, this.headers.value, toAvroEvent(event));
+  }
+
+  /** Bytes of the wire header in front of every encoded value. */
+  get valueHeaderBytes(): number {
+    return this.headers.value.length;
+  }
+
+  /**
+   * Writes the encoded key into `target` at `offset` (no copy, no allocation); returns where it ends,
+   * or a negative number when `target` has no room for it.
+   */
+  writeKey(key: ChangeEventKey, target: Buffer, offset: number): number {
+    return writeInto(this.schemas.key.type, this.headers.key, key, target, offset);
+  }
+
+  /** Writes the encoded value like writeKey(). */
+  writeValue(event: ChangeEvent, target: Buffer, offset: number): number {
+    return writeInto(this.schemas.value.type, this.headers.value, toAvroEvent(event), target, offset);
   }
 
   async decodeKey(message: Buffer): Promise<ChangeEventKey> {

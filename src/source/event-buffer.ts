@@ -22,7 +22,11 @@ export interface EventKeyPosition {
 
 export interface BufferedUnit {
   flow: number;
-  messages: EncodedMessage[];
+  /** the unit's messages, encoded and framed (see message-slab.ts) */
+  data: Buffer;
+  /** how many messages (events) data holds */
+  count: number;
+  /** memory the unit pins: its data plus the objects that hold it */
   bytes: number;
   /** the flow's position once this unit is committed */
   position: FlowPosition;
@@ -76,7 +80,7 @@ export class EventBuffer {
     }
     this.queue.push(unit);
     this.bytesHeld += unit.bytes;
-    this.eventsHeld += unit.messages.length;
+    this.eventsHeld += unit.count;
     this.bytesIn += unit.bytes;
     this.wake();
     return true;
@@ -96,9 +100,9 @@ export class EventBuffer {
     let events = 0;
     for (let i = this.head; i < this.queue.length; i++) {
       const unit = this.queue[i]!;
-      if (out.length > 0 && events + unit.messages.length > maxEvents) break;
+      if (out.length > 0 && events + unit.count > maxEvents) break;
       out.push(unit);
-      events += unit.messages.length;
+      events += unit.count;
     }
     return out;
   }
@@ -107,7 +111,7 @@ export class EventBuffer {
     for (let i = 0; i < count && this.head < this.queue.length; i++) {
       const unit = this.queue[this.head]!;
       this.bytesHeld -= unit.bytes;
-      this.eventsHeld -= unit.messages.length;
+      this.eventsHeld -= unit.count;
       this.bytesOut += unit.bytes;
       this.queue[this.head++] = undefined as unknown as BufferedUnit;
     }

@@ -8,6 +8,7 @@
  * The events of one item form a unit that is published atomically, together with the flow's resume
  * position once it is durable (the next journal LSN; null while the flow is still in its snapshot).
  */
+import type { EventWriter } from '../events/from-protocol';
 import {
   journalRecordToEvents,
   markerEvent,
@@ -98,6 +99,8 @@ export class EventBuilder {
     /** largest encoded event value (chunking splits bigger values) */
     private readonly maxEventBytes: number,
     start: BuilderStart | null,
+    /** encodes every event as it is made (the source's message slab); none: events only */
+    private readonly writer?: EventWriter,
   ) {
     this.epoch = 0;
     this.masterId = '';
@@ -170,7 +173,12 @@ export class EventBuilder {
             this.dragonflyVersion = item.value.toString('latin1').replace(/^df-/, '');
           break;
         case 'entry': {
-          const events = snapshotEntryToEvents(item.entry, this.nextPosition(f, nowMs), this.maxEventBytes);
+          const events = snapshotEntryToEvents(
+            item.entry,
+            this.nextPosition(f, nowMs),
+            this.maxEventBytes,
+            this.writer,
+          );
           this.advance(f, events.length, nowMs);
           f.keys++;
           f.recordEvents += events.length;
@@ -184,6 +192,7 @@ export class EventBuilder {
               true,
               this.nextPosition(f, nowMs),
               this.maxEventBytes,
+              this.writer,
             );
             this.advance(f, events.length, nowMs);
             f.journalRecords++;
@@ -238,7 +247,7 @@ export class EventBuilder {
       index: 0,
       timestampMs: nowMs,
     };
-    const events = journalRecordToEvents(record, false, position, this.maxEventBytes);
+    const events = journalRecordToEvents(record, false, position, this.maxEventBytes, this.writer);
     f.nextLsn = lsn + 1;
     if (events.length > 0) {
       f.keyLsn = lsn;
@@ -283,7 +292,7 @@ export class EventBuilder {
   }
 
   private marker(f: FlowState, nowMs: number, payload: MarkerPayload): EventUnit {
-    const event = markerEvent(this.nextPosition(f, nowMs), payload);
+    const event = markerEvent(this.nextPosition(f, nowMs), payload, this.writer);
     this.advance(f, 1, nowMs);
     return this.unit(f, [event]);
   }

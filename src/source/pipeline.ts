@@ -17,10 +17,11 @@ import {
   type SessionState,
   type SyncStart,
 } from '../replica/session';
-import { encodeUnit } from './encode-unit';
+import { bufferedUnit } from './buffered-unit';
 import { EventBuffer } from './event-buffer';
 import { EventBuilder, type EventUnit } from './event-builder';
 import { flowControl } from './flow-control';
+import { MessageSlab } from './message-slab';
 import type { SourceMetrics } from './metrics';
 import { CommittedPositions, type RecoveredState } from './positions';
 import type { TransactionalPublisher } from './publisher';
@@ -68,6 +69,7 @@ export class SourcePipeline {
   readonly buffer: EventBuffer;
   readonly committed: CommittedPositions;
   private readonly builder: EventBuilder;
+  private readonly slab: MessageSlab;
   private session: ReplicaSession | null = null;
   private attached = false;
   private sessionStopped = true;
@@ -94,7 +96,8 @@ export class SourcePipeline {
   ) {
     this.buffer = new EventBuffer(options.bufferMaxBytes);
     this.committed = new CommittedPositions(deps.recovered.start);
-    this.builder = new EventBuilder(options.sourceId, options.maxEventBytes, deps.recovered.start);
+    this.slab = new MessageSlab(deps.codec);
+    this.builder = new EventBuilder(options.sourceId, options.maxEventBytes, deps.recovered.start, this.slab);
     this.flowCount = deps.recovered.resume?.nextLsns.length ?? 0;
   }
 
@@ -235,6 +238,7 @@ export class SourcePipeline {
     try {
       work();
     } catch (error) {
+      this.slab.discard();
       this.fail(error as Error);
     }
   }
@@ -280,8 +284,8 @@ export class SourcePipeline {
 
   private enqueue(units: EventUnit[]): void {
     for (const unit of units) {
-      const encoded = encodeUnit(this.deps.codec, unit);
-      if (!this.buffer.push(encoded)) {
+      if (!this.buffer.push(bufferedUnit(this.slab, unit))) {
+        this.slab.discard();
         this.checkFlowControl();
         return;
       }
@@ -316,6 +320,7 @@ export class SourcePipeline {
 
   private reattach(): void {
     this.buffer.reopen();
+    this.slab.discard();
     this.builder.resetTo(this.committed.builderStart());
     const resume = this.committed.resume(this.flowCount);
     this.deps.logger.info(
@@ -341,14 +346,14 @@ export class SourcePipeline {
         await this.options.ensurePartitions(this.requiredPartitions);
         this.ensuredPartitions = this.requiredPartitions;
       }
-      if (batch.some((u) => u.messages.length > 0)) {
+      if (batch.some((u) => u.count > 0)) {
         const failuresBefore = this.deps.publisher.stats.failures;
         try {
           await this.deps.publisher.publish(batch, () => Date.now() > this.giveUpAt);
         } finally {
           this.deps.metrics.publishFailures.inc(this.deps.publisher.stats.failures - failuresBefore);
         }
-        const events = batch.reduce((n, u) => n + u.messages.length, 0);
+        const events = batch.reduce((n, u) => n + u.count, 0);
         this.deps.metrics.published.inc(events);
         this.deps.metrics.publishedBytes.inc(batch.reduce((n, u) => n + u.bytes, 0));
         this.deps.metrics.transactions.inc();

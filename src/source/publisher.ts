@@ -20,6 +20,7 @@ import {
 import { kafkaErrorType } from '../kafka/client';
 import type { Logger } from '../observability/logger';
 import type { BufferedUnit, EncodedMessage } from './event-buffer';
+import { framedMessages } from './message-slab';
 
 export interface PublisherOptions {
   topic: string;
@@ -112,7 +113,7 @@ export class TransactionalPublisher {
    * PublishError, or — when `shouldGiveUp()` turns true between attempts — the last failure.
    */
   async publish(units: BufferedUnit[], shouldGiveUp: () => boolean = () => false): Promise<void> {
-    const messages = units.flatMap((u) => u.messages);
+    const messages = units.flatMap((u) => framedMessages(u.data, u.flow));
     let delay = this.options.retryInitialDelayMs;
     for (let attempt = 1; ; attempt++) {
       const startedAt = Date.now();

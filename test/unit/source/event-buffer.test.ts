@@ -4,14 +4,10 @@ import { EventBuffer, type BufferedUnit } from '../../../src/source/event-buffer
 import { flowControl, type FlowControlState } from '../../../src/source/flow-control';
 
 function unit(flow: number, events: number, bytesPerEvent = 100): BufferedUnit {
-  const messages = Array.from({ length: events }, () => ({
-    partition: flow,
-    key: Buffer.alloc(10),
-    value: Buffer.alloc(bytesPerEvent - 10),
-  }));
   return {
     flow,
-    messages,
+    data: Buffer.alloc(events * bytesPerEvent),
+    count: events,
     bytes: events * bytesPerEvent,
     position: { epoch: 1, nextLsn: null },
     lastKey: null,
@@ -43,16 +39,16 @@ test('peek takes whole units up to maxEvents (at least one), remove frees their 
   const buffer = new EventBuffer(1e6);
   for (const n of [3, 3, 3, 50]) buffer.push(unit(0, n));
   assert.deepEqual(
-    buffer.peek(7).map((u) => u.messages.length),
+    buffer.peek(7).map((u) => u.count),
     [3, 3],
   );
   assert.deepEqual(
-    buffer.peek(1).map((u) => u.messages.length),
+    buffer.peek(1).map((u) => u.count),
     [3],
   );
   buffer.remove(3);
   assert.deepEqual(
-    buffer.peek(10).map((u) => u.messages.length),
+    buffer.peek(10).map((u) => u.count),
     [50],
     'a unit is never cut',
   );
