@@ -38,6 +38,11 @@ const SESSION_TIMEOUT_MS = 10_000;
  */
 const MAX_BYTES_PER_PARTITION = 8 * 1024 * 1024;
 const MAX_FETCH_BYTES = 64 * 1024 * 1024;
+/**
+ * How long a fetch waits for new data (kafkajs default 5 s): a stop, and a partition resumed after a
+ * barrier, wait for the fetch in flight to return.
+ */
+const FETCH_MAX_WAIT_MS = 500;
 
 interface PartitionState {
   worker: PartitionWorker;
@@ -62,6 +67,7 @@ export class SinkConsumer {
       heartbeatInterval: SESSION_TIMEOUT_MS / 10,
       maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
       maxBytes: MAX_FETCH_BYTES,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     this.failed = new Promise<never>((_, reject) => {
       this.failure = reject;

@@ -25,14 +25,29 @@ export interface FixtureEvents {
   epochs: number;
 }
 
+/** Receives a fixture's events one by one, each flow's in order. */
+export type EventSink = (flow: number, event: ChangeEvent) => void;
+
 const createParser = (o: { flowId: number; start: 'rdb' | 'journal'; eofToken?: string }): FlowStreamParser =>
   new FlowStreamParser({ flowId: o.flowId, start: o.start, eofToken: o.eofToken });
 
 export function fixtureEvents(capturePath: string): FixtureEvents {
+  const flows: ChangeEvent[][] = [];
+  const { epochs } = forEachFixtureEvent(capturePath, (flow, event) => {
+    while (flows.length <= flow) flows.push([]);
+    flows[flow]!.push(event);
+  });
+  return { flows, epochs };
+}
+
+/**
+ * The events of a fixture handed to `emit` as they are made (a big fixture's events are not all
+ * kept at once); returns the flow count and the number of epochs.
+ */
+export function forEachFixtureEvent(capturePath: string, emit: EventSink): { flows: number; epochs: number } {
   const { sessions } = readCaptureSessions(capturePath);
   const startMs = Math.round(captureStartMs(sessions, createParser) ?? Date.now());
   const flowCount = sessions.find((s) => s.kind === 'full')?.flowCount ?? 0;
-  const flows: ChangeEvent[][] = Array.from({ length: flowCount }, () => []);
   const cursors: FlowCursor[] = Array.from({ length: flowCount }, () => ({ epoch: 0, lsn: 0, index: 0 }));
   let epoch = 0;
   for (const session of sessions) {
@@ -41,7 +56,6 @@ export function fixtureEvents(capturePath: string): FixtureEvents {
     for (const flow of session.flows) {
       const reply = flow.reply;
       if (!reply || reply.mode === 'error') continue;
-      const out = flows[flow.flowId]!;
       const cursor = cursors[flow.flowId]!;
       const origin: FlowOrigin = {
         sourceId: 'fixture',
@@ -61,7 +75,7 @@ export function fixtureEvents(capturePath: string): FixtureEvents {
         timestampMs,
       });
       const add = (events: ChangeEvent[]): void => {
-        for (const e of events) out.push(e);
+        for (const e of events) emit(flow.flowId, e);
         cursor.index += events.length;
       };
       if (session.kind === 'full') {
@@ -144,5 +158,5 @@ export function fixtureEvents(capturePath: string): FixtureEvents {
       }
     }
   }
-  return { flows, epochs: epoch };
+  return { flows: flowCount, epochs: epoch };
 }

@@ -10,13 +10,15 @@ import { after, before, test } from 'node:test';
 import { compareDatasets, type ExpectedDataset } from '../../src/model/expected-json';
 import { dumpRedis } from '../support/redis-dump';
 import { listFixtures, loadExpected } from '../support/fixtures';
-import { fixtureEvents } from './sink-fixture-events';
+import { forEachFixtureEvent } from './sink-fixture-events';
 import {
   CHECKPOINT_KEY,
   createTopic,
+  eventEncoder,
   freshRedis,
   kafka,
-  produceFlows,
+  produceEncoded,
+  type EncodedEvent,
   runSinkToEnd,
   sinkConfig,
   uniqueName,
@@ -53,18 +55,32 @@ function degradedKeys(expected: ExpectedDataset): Map<string, string> {
 
 for (const fixture of listFixtures()) {
   test(`sink reproduces fixture ${fixture.name}`, { timeout: 600_000 }, async (t) => {
+    let lapStart = Date.now();
+    const lap = (what: string): void => {
+      t.diagnostic(`${what}: ${Date.now() - lapStart} ms`);
+      lapStart = Date.now();
+    };
     const client = kafka();
     const topic = uniqueName(`sink-${fixture.name.replace(/[^A-Za-z0-9]/g, '-')}`);
-    // the events are not kept past producing (less for the garbage collector while the sink runs)
+    // events encoded as they are made, not kept as objects (far less for the garbage collector)
     const ends = await (async () => {
-      const { flows } = fixtureEvents(fixture.capturePath);
-      await createTopic(client, topic, flows.length);
-      return produceFlows(client, topic, flows);
+      const encode = await eventEncoder();
+      const partitions: EncodedEvent[][] = [];
+      const { flows } = forEachFixtureEvent(fixture.capturePath, (flow, event) => {
+        while (partitions.length <= flow) partitions.push([]);
+        partitions[flow]!.push(encode(event));
+      });
+      await createTopic(client, topic, flows);
+      lap(`events (${partitions.reduce((n, p) => n + p.length, 0)})`);
+      return produceEncoded(client, topic, partitions);
     })();
+    lap('produce');
     await redis.client.flushall();
     await runSinkToEnd(sinkConfig(topic, redis.url), redis.client, ends, 480_000);
+    lap('sink');
     const nowMs = Date.now();
     const actual = await dumpRedis(redis.client, CHECKPOINT_KEY);
+    lap('read back');
     const expected = loadExpected(fixture);
     const degraded = degradedKeys(expected);
     const diffs = compareDatasets(actual, expected, nowMs);

@@ -46,28 +46,57 @@ const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
  */
 const MAX_REQUEST_MESSAGES = 2000;
 
+/** A change event as Kafka holds it. */
+export interface EncodedEvent {
+  key: Buffer;
+  value: Buffer;
+}
+
+/** Encodes events as the source would (single-object encoding). */
+export async function eventEncoder(): Promise<(event: ChangeEvent) => EncodedEvent> {
+  const codec = await EventCodec.create();
+  return (event) => ({ key: codec.encodeKey(eventKey(event)), value: codec.encodeValue(event) });
+}
+
 /** Produces each flow's events to the partition of the same number, in order; returns end offsets. */
 export async function produceFlows(client: Kafka, topic: string, flows: ChangeEvent[][]): Promise<number[]> {
-  const codec = await EventCodec.create();
-  const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const encode = await eventEncoder();
+  return produceEncoded(
+    client,
+    topic,
+    flows.map((events) => events.map(encode)),
+  );
+}
+
+/**
+ * Produces each partition's encoded events to it, in order; returns end offsets. Partitions are
+ * produced concurrently, each one's requests one after another (order kept).
+ */
+export async function produceEncoded(
+  client: Kafka,
+  topic: string,
+  partitions: EncodedEvent[][],
+): Promise<number[]> {
+  const producer = client.producer({ allowAutoTopicCreation: false });
   await producer.connect();
-  try {
-    for (let partition = 0; partition < flows.length; partition++) {
-      let messages: { key: Buffer; value: Buffer; partition: number }[] = [];
-      let bytes = 0;
-      const send = async (): Promise<void> => {
-        if (messages.length > 0) await producer.send({ topic, acks: -1, messages });
-        messages = [];
-        bytes = 0;
-      };
-      for (const event of flows[partition]!) {
-        const value = codec.encodeValue(event);
-        if (bytes + value.length > MAX_REQUEST_BYTES || messages.length >= MAX_REQUEST_MESSAGES) await send();
-        messages.push({ key: codec.encodeKey(eventKey(event)), value, partition });
-        bytes += value.length;
-      }
-      await send();
+  const producePartition = async (partition: number): Promise<void> => {
+    let messages: (EncodedEvent & { partition: number })[] = [];
+    let bytes = 0;
+    const send = async (): Promise<void> => {
+      if (messages.length > 0) await producer.send({ topic, acks: -1, messages });
+      messages = [];
+      bytes = 0;
+    };
+    for (const event of partitions[partition]!) {
+      if (bytes + event.value.length > MAX_REQUEST_BYTES || messages.length >= MAX_REQUEST_MESSAGES)
+        await send();
+      messages.push({ ...event, partition });
+      bytes += event.value.length;
     }
+    await send();
+  };
+  try {
+    await Promise.all(partitions.map((_, partition) => producePartition(partition)));
   } finally {
     await producer.disconnect();
   }

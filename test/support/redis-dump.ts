@@ -1,7 +1,8 @@
 /**
  * Reads a Redis back into the fixtures' expected.json format (shared/fixtures/README.md), so a
  * sink's result can be compared with compareDatasets. TTLs are read absolute (PEXPIRETIME, Redis
- * >= 7.0); keys the sink keeps for itself (the checkpoint prefix) are left out. Reads are pipelined.
+ * >= 7.0); keys the sink keeps for itself (the checkpoint prefix) are left out. Type, expiry and
+ * string values come from one script call per few thousand keys; other values' reads are pipelined.
  */
 import type Redis from 'ioredis';
 import { byteText, keyText, type ExpectedDataset, type ExpectedKey } from '../../src/model/expected-json';
@@ -86,17 +87,28 @@ async function otherValue(redis: Redis, key: Buffer, type: string): Promise<unkn
   return { unsupportedType: type };
 }
 
-const PIPELINE_KEYS = 500;
+const PIPELINE_KEYS = 5000;
+
+/** Per key: type, absolute expiry (PEXPIRETIME) and, for strings, the value ('' otherwise). */
+const META_SCRIPT = `
+local out = {}
+for i, key in ipairs(ARGV) do
+  local t = redis.call('TYPE', key).ok
+  out[3 * i - 2] = t
+  out[3 * i - 1] = redis.call('PEXPIRETIME', key)
+  out[3 * i] = t == 'string' and redis.call('GET', key) or ''
+end
+return out
+`;
 
 async function dumpKeys(redis: Redis, keys: Buffer[], into: Record<string, ExpectedKey>): Promise<void> {
-  const meta = redis.pipeline();
-  for (const key of keys) meta.type(key).call('PEXPIRETIME', key);
-  const metaReplies = (await meta.exec()) ?? [];
-  const types = keys.map((_, i) => String(metaReplies[2 * i]?.[1]));
-  const expiries = keys.map((_, i) => Number(metaReplies[2 * i + 1]?.[1]));
+  const meta = (await redis.callBuffer('EVAL', META_SCRIPT, 0, ...keys)) as (Buffer | number)[];
+  const types = keys.map((_, i) => String(meta[3 * i]));
+  const expiries = keys.map((_, i) => Number(meta[3 * i + 1]));
   const reads = redis.pipeline();
   keys.forEach((key, i) => {
-    const read = valueRead(types[i] as string, key);
+    const type = types[i] as string;
+    const read = type === 'string' ? null : valueRead(type, key);
     if (read) reads.callBuffer(...read);
   });
   const readReplies = (await reads.exec()) ?? [];
@@ -105,9 +117,12 @@ async function dumpKeys(redis: Redis, keys: Buffer[], into: Record<string, Expec
     const key = keys[i] as Buffer;
     const type = types[i] as string;
     if (type === 'none') continue;
-    const value = valueRead(type, key)
-      ? valueFrom(type, readReplies[next++]?.[1])
-      : await otherValue(redis, key, type);
+    const value =
+      type === 'string'
+        ? valueFrom(type, meta[3 * i + 2])
+        : valueRead(type, key)
+          ? valueFrom(type, readReplies[next++]?.[1])
+          : await otherValue(redis, key, type);
     const at = expiries[i] as number;
     into[keyText(key)] = { type, expireAtMs: at > 0 ? at : null, value };
   }
@@ -123,7 +138,7 @@ export async function dumpRedis(redis: Redis, ownPrefix: string): Promise<Expect
     const keys: Buffer[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await redis.scanBuffer(cursor, 'COUNT', 1000);
+      const [next, batch] = await redis.scanBuffer(cursor, 'COUNT', 10_000);
       cursor = next.toString();
       keys.push(...batch);
     } while (cursor !== '0');
