@@ -24,6 +24,8 @@ import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import kafkajs from 'kafkajs';
 
+/** No batch for this long after the last one: only control records (commit markers) are left. */
+const IDLE_END_MS = 5000;
 const SCHEMAS = join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas');
 
 function parseArgs(argv) {
@@ -481,15 +483,28 @@ async function main() {
   let count = 0;
   await consumer.connect();
   await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  // A transactional topic ends with a commit marker: a control record that is never delivered as a
+  // message. A partition is done when a batch's last offset (which counts control records) reaches
+  // the end seen at start; a marker fetched on its own produces no batch at all, hence the idle rule.
   await new Promise((resolve, reject) => {
     if (remaining.size === 0) resolve();
+    let idle;
+    const restartIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(resolve, IDLE_END_MS);
+    };
+    restartIdle();
     consumer
       .run({
-        eachMessage: async ({ partition, message }) => {
+        eachBatch: async ({ batch }) => {
           try {
-            if (!remaining.has(partition)) return;
-            const event = push(decodeEvent(decode, message));
-            if (event) {
+            restartIdle();
+            const end = remaining.get(batch.partition);
+            if (end === undefined) return;
+            for (const message of batch.messages) {
+              if (BigInt(message.offset) >= end) break;
+              const event = push(decodeEvent(decode, message));
+              if (!event) continue;
               count++;
               (
                 eventsByFlow.get(event.source.flow) ??
@@ -501,9 +516,13 @@ async function main() {
                 ) + '\n',
               );
             }
-            if (BigInt(message.offset) + 1n >= remaining.get(partition)) remaining.delete(partition);
-            if (remaining.size === 0) resolve();
+            if (BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(batch.partition);
+            if (remaining.size === 0) {
+              clearTimeout(idle);
+              resolve();
+            }
           } catch (error) {
+            clearTimeout(idle);
             reject(error);
           }
         },
