@@ -4,7 +4,9 @@
  * transactions) into a fresh topic; compared with the raw parse rate of the same bytes. Prints
  * events/s, MB/s (flow bytes), the ratio to the parse rate, and the peak RSS.
  *
- *   KAFKA_BROKERS=host:port npx tsx bench/source-throughput.ts [batch.maxEvents]
+ *   KAFKA_BROKERS=host:port npx tsx bench/source-throughput.ts [batch.maxEvents] [buffer.maxBytes]
+ * A buffer smaller than the snapshot makes the source detach (counted in the output): then the peak
+ * RSS shows what the limit bounds.
  * Without KAFKA_BROKERS a local broker is started (needs Java; the first run fetches the jars).
  */
 import { readCaptureSessions } from '../src/capture/session';
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
       `bench-${Date.now()}`,
       '--batch-max-events',
       process.argv[2] ?? '1000',
+      ...(process.argv[3] ? ['--buffer-max-bytes', process.argv[3]] : []),
     ],
     {},
   );
@@ -135,7 +138,8 @@ async function main(): Promise<void> {
         `source into Kafka: ${events} events in ${seconds.toFixed(2)} s = ${Math.round(events / seconds)} events/s`,
         `  ${(mb / seconds).toFixed(1)} MB/s of flow bytes (${(bytes / 1e6 / seconds).toFixed(1)} MB/s of events)`,
         `  ratio to the raw parse rate: ${(parse / seconds).toFixed(3)}`,
-        `  peak RSS ${(peakRss / 1e6).toFixed(0)} MB`,
+        `  peak RSS ${(peakRss / 1e6).toFixed(0)} MB (buffer.maxBytes ${config.buffer.maxBytes / 2 ** 20} MiB; ` +
+          `${await counterValue(() => metrics.detaches.get())} detaches)`,
       ].join('\n'),
     );
   } finally {
