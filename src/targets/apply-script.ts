@@ -20,8 +20,10 @@
  * still carries exactly its mark, and empties the hash.
  *
  * ARGV: checkpoint key, position field, epoch field, expected position (-1 = none stored),
- * late-expiry hash, sweep (1/0), late-expiry offset, event count, then per event: offset, position
- * after it, epoch, command count, then per command: db, argument count, name, arguments. Every
+ * late-expiry hash, sweep (1/0), late-expiry offset, event count, then per event one argument
+ * "<offset> <position after it> <epoch> <command count>", then per command one argument
+ * "<db> <argument count>" followed by the name and the arguments (fewer, bigger arguments: each
+ * one costs the client and the script more than its bytes). Every
  * call goes through pcall so that a failure stops the batch instead of aborting the script halfway.
  * Reply: {status, position, failed event index, failed command index, error}, status OK | FAILED |
  * BEHIND.
@@ -123,12 +125,14 @@ local i = 9
 local position, epoch = stored, nil
 local failure = nil
 for e = 0, n - 1 do
-  local offset, after, eventEpoch, count = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2], tonumber(ARGV[i + 3])
-  i = i + 4
+  local offsetText, afterText, eventEpoch, countText = string.match(ARGV[i], '^(%d+) (%d+) (%d+) (%d+)$')
+  local offset, after, count = tonumber(offsetText), tonumber(afterText), tonumber(countText)
+  i = i + 1
   local apply = offset >= stored
   for c = 0, count - 1 do
-    local db, argc = ARGV[i], tonumber(ARGV[i + 1])
-    i = i + 2
+    local db, argcText = string.match(ARGV[i], '^(%d+) (%d+)$')
+    local argc = tonumber(argcText)
+    i = i + 1
     if apply and failure == nil then
       local s = select(db)
       if s ~= nil then failure = {e, c, s.err} end

@@ -116,9 +116,9 @@ export class RedisStandaloneWriter {
       String(request.events.length),
     ];
     for (const event of request.events) {
-      args.push(event.offset, event.after, String(event.epoch), String(event.commands.length));
+      args.push(`${event.offset} ${event.after} ${event.epoch} ${event.commands.length}`);
       for (const cmd of event.commands) {
-        args.push(String(cmd.db), String(cmd.args.length + 1), cmd.name);
+        args.push(`${cmd.db} ${cmd.args.length + 1}`, cmd.name);
         for (const arg of cmd.args) args.push(arg);
       }
     }
