@@ -150,7 +150,7 @@ export class SinkConsumer {
       if (!state.ready) {
         state.worker = new PartitionWorker(this.workerDeps(partition));
         let start = await state.worker.load();
-        if (start === null) start = await this.startFor(partition);
+        if (start === null) start = await whileHeartbeating(heartbeat, () => this.startFor(partition));
         state.ready = true;
         if (start !== null && start !== batch.firstOffset()) {
           this.deps.logger.info(
@@ -179,6 +179,11 @@ export class SinkConsumer {
       sinkMetrics.lag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
       await commitOffsetsIfNecessary();
     } catch (error) {
+      if (leftTheGroup(error)) {
+        // kafkajs rejoins the group; the partition reloads its position from the target afterwards
+        state.ready = false;
+        throw error;
+      }
       this.fail(error as Error);
     }
   }
@@ -219,5 +224,30 @@ export class SinkConsumer {
       logger: logger.child({ partition }),
       now: () => Date.now(),
     };
+  }
+}
+
+/** Group-membership errors: kafkajs handles them by rejoining; they are no failure of the sink. */
+const MEMBERSHIP_ERRORS = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
+
+function leftTheGroup(error: unknown): boolean {
+  return MEMBERSHIP_ERRORS.has((error as { type?: string }).type ?? '');
+}
+
+/** How often to heartbeat while one step of a batch takes long (the session timeout is 10 s). */
+const LONG_STEP_HEARTBEAT_MS = 2000;
+
+/** Runs `step` while heartbeating, so a long scan (start positions) does not get the member evicted. */
+async function whileHeartbeating<T>(heartbeat: () => Promise<void>, step: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => void heartbeat().catch(() => undefined), LONG_STEP_HEARTBEAT_MS);
+  try {
+    return await step();
+  } finally {
+    clearInterval(timer);
   }
 }

@@ -87,9 +87,6 @@ test(
         TOPIC: topic,
         SOURCE_ID: topic,
         GROUP_ID: `${topic}-group`,
-        // the topic is fresh, so this is where latest-snapshot starts too; latest-snapshot's scan
-        // currently outlasts the sink's 10 s session timeout (see the run section of docs/source.md)
-        START_FROM: 'earliest',
         LOG_FORMAT: 'json',
         LOG_LEVEL: 'info',
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
