@@ -16,6 +16,7 @@ import type { DeadLetterQueue } from './dead-letter';
 import { sinkMetrics } from './metrics';
 import { PartitionWorker } from './partition-worker';
 import { earliestOffsets, findLatestSnapshot } from './start-position';
+import { nextOffset } from './checkpoint';
 
 export interface SinkConsumerDeps {
   kafka: Kafka;
@@ -165,7 +166,7 @@ export class SinkConsumer {
         active,
         heartbeat,
         resolveOffset,
-        endOffset: batch.highWatermark,
+        endOffset: endOfMessages(batch),
       });
       if (result.kind === 'reseek') {
         state.ready = false;
@@ -250,4 +251,16 @@ async function whileHeartbeating<T>(heartbeat: () => Promise<void>, step: () => 
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * Where the partition's messages end, as far as this fetch saw. The source writes in transactions: a
+ * partition ends in a commit marker, a control record that takes an offset but is never delivered,
+ * so the high watermark is one past an offset no message has. `lastOffset()` counts the control
+ * records of the batch: when it reaches the high watermark, this batch holds the last message.
+ */
+function endOfMessages(batch: EachBatchPayload['batch']): string {
+  const reachesEnd = BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark);
+  const lastMessage = batch.messages[batch.messages.length - 1];
+  return reachesEnd && lastMessage ? nextOffset(lastMessage.offset) : batch.highWatermark;
 }

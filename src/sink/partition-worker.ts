@@ -41,7 +41,10 @@ export interface BatchControl {
   heartbeat(): Promise<void>;
   /** the message at `offset` is done (applied or dead-lettered): the group may commit past it */
   resolveOffset(offset: string): void;
-  /** the partition's end (high watermark) when these messages were fetched */
+  /**
+   * The offset after the partition's last message when these messages were fetched (the high
+   * watermark, or less when the partition ends in transaction markers, which are no messages).
+   */
   endOffset: string;
 }
 

@@ -51,7 +51,7 @@ function set(db: number, args: Buffer[], ctx: TranslateContext): Translation {
   );
   if (expiryArg < 0) return translation;
   const at = Number((kept[expiryArg - 1] as Buffer).toString('latin1'));
-  return withLateExpiry(translation, expiryArg, at, ctx.eventTimeMs);
+  return withLateExpiry(translation, expiryArg, at);
 }
 
 /** PEXPIREAT key ms / EXPIREAT key s [options]: through the late-expiry op (EXPIREAT as PEXPIREAT). */
@@ -60,7 +60,7 @@ function expireAt(name: string, db: number, args: Buffer[], ctx: TranslateContex
   const at = Number(atArg?.toString('latin1')) * (name === 'EXPIREAT' ? 1000 : 1);
   if (key === undefined || !Number.isSafeInteger(at)) return verbatim('verbatim', db, name, args, ctx);
   const translation = verbatim('verbatim', db, 'PEXPIREAT', [key, toArg(at), ...options], ctx);
-  return withLateExpiry(translation, 2, at, ctx.eventTimeMs);
+  return withLateExpiry(translation, 2, at);
 }
 
 /**
@@ -90,7 +90,7 @@ function restore(db: number, args: Buffer[], ctx: TranslateContext): Translation
         : [key, ttlArg, payload, ...kept],
       ctx,
     );
-    return timed ? withLateExpiry(translation, 2, at, ctx.eventTimeMs) : translation;
+    return timed ? withLateExpiry(translation, 2, at) : translation;
   }
   let decoded;
   try {

@@ -16,16 +16,11 @@ export function lateExpiryCommand(cmd: RedisCommand, argNumber: number): RedisCo
 
 /**
  * A translation of one command carrying the absolute expiry `expireAtMs` in argument `argNumber`:
- * through the op unless the expiry had passed at the event's time (or is not a number).
+ * through the op (unless the expiry is not a number: then Redis reports the error as it is).
  */
-export function withLateExpiry(
-  translation: Translation,
-  argNumber: number,
-  expireAtMs: number,
-  eventTimeMs: number,
-): Translation {
+export function withLateExpiry(translation: Translation, argNumber: number, expireAtMs: number): Translation {
   if (translation.kind !== 'commands' || translation.commands.length !== 1) return translation;
-  if (!Number.isFinite(expireAtMs) || expireAtMs <= eventTimeMs) return translation;
+  if (!Number.isFinite(expireAtMs)) return translation;
   return {
     ...translation,
     commands: [lateExpiryCommand(translation.commands[0] as RedisCommand, argNumber)],
