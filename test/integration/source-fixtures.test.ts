@@ -46,6 +46,8 @@ for (const fixture of listFixtures().filter(
         'source-id': uniqueName('src'),
         'batch-linger-ms': 5,
         'batch-max-events': 5000,
+        // a recording cannot serve the partial sync that follows a detach: hold the whole session
+        'buffer-max-bytes': 1024 * 1024 * 1024,
         'replica-reconnect-initial-delay-ms': 100,
       }),
       quietLogger(),
