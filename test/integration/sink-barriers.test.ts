@@ -5,7 +5,7 @@
  * partitions at different offsets, give the same final state as the master.
  */
 import assert from 'node:assert';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { ChangeEvent } from '../../src/events/model';
 import { dumpRedis } from '../support/redis-dump';
 import { flowWriter, type FlowWriter } from './sink-events';
@@ -13,7 +13,7 @@ import {
   caughtUp,
   CHECKPOINT_KEY,
   createTopic,
-  freshRedis,
+  freshRedisForFile,
   kafka,
   produceFlows,
   runSinkToEnd,
@@ -24,17 +24,7 @@ import {
   waitFor,
 } from './sink-harness';
 
-type Fresh = Awaited<ReturnType<typeof freshRedis>>;
-let redis: Fresh;
-
-before(async () => {
-  redis = await freshRedis();
-});
-
-after(async () => {
-  redis.client.disconnect();
-  await redis.servers.stop();
-});
+const redis = freshRedisForFile();
 
 /** Every key of every database as "db:key=value" (strings only), sorted. */
 async function state(): Promise<string[]> {

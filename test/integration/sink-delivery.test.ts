@@ -5,7 +5,7 @@
  * errors.tolerance none (clear stop, position before it) and all (dead-letter topic, then on).
  */
 import assert from 'node:assert';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { ChangeEvent, EventPayload } from '../../src/events/model';
 import { DLQ_HEADERS } from '../../src/sink/dead-letter';
 import { EventApplyError } from '../../src/sink/errors';
@@ -14,7 +14,7 @@ import { createLogger } from '../../src/observability/logger';
 import {
   caughtUp,
   createTopic,
-  freshRedis,
+  freshRedisForFile,
   kafka,
   positions,
   produceFlows,
@@ -26,17 +26,7 @@ import {
   waitFor,
 } from './sink-harness';
 
-type Fresh = Awaited<ReturnType<typeof freshRedis>>;
-let redis: Fresh;
-
-before(async () => {
-  redis = await freshRedis();
-});
-
-after(async () => {
-  redis.client.disconnect();
-  await redis.servers.stop();
-});
+const redis = freshRedisForFile();
 
 function command(flow: number, lsn: number, name: string, ...args: string[]): ChangeEvent {
   const payload: EventPayload = {

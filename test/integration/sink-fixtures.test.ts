@@ -6,7 +6,7 @@
  * absolute expiry in it has passed: late expiries (docs/sink.md) must come out exact.
  */
 import assert from 'node:assert';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { compareDatasets, type ExpectedDataset } from '../../src/model/expected-json';
 import { dumpRedis } from '../support/redis-dump';
 import { listFixtures, loadExpected } from '../support/fixtures';
@@ -15,7 +15,7 @@ import {
   CHECKPOINT_KEY,
   createTopic,
   eventEncoder,
-  freshRedis,
+  freshRedisForFile,
   kafka,
   produceEncoded,
   type EncodedEvent,
@@ -24,17 +24,7 @@ import {
   uniqueName,
 } from './sink-harness';
 
-type Fresh = Awaited<ReturnType<typeof freshRedis>>;
-let redis: Fresh;
-
-before(async () => {
-  redis = await freshRedis();
-});
-
-after(async () => {
-  redis.client.disconnect();
-  await redis.servers.stop();
-});
+const redis = freshRedisForFile();
 
 const SKETCH_TYPES = new Set(['MBbloom--', 'MBbloomCF', 'CMSk-TYPE', 'TopK-TYPE']);
 

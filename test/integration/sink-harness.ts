@@ -13,6 +13,7 @@ import { startRedisServers, type RedisServers } from '../../src/localstack/redis
 import { createLogger } from '../../src/observability/logger';
 import { runSink } from '../../src/sink/run';
 import { kafkaBrokers, redisServerBin } from '../support/env';
+import { after, before } from 'node:test';
 
 export const CHECKPOINT_KEY = 'dragonfly-cdc:checkpoint';
 const ROOT = join(__dirname, '..', '..');
@@ -206,4 +207,19 @@ export async function freshRedis(): Promise<{ servers: RedisServers; url: string
   const url = servers.instances[0]!.url;
   const client = new Redis(url);
   return { servers, url, client };
+}
+
+export type FreshRedis = Awaited<ReturnType<typeof freshRedis>>;
+
+/** A fresh redis-server for the calling test file: started before its tests, stopped after them. */
+export function freshRedisForFile(): FreshRedis {
+  const holder = {} as FreshRedis;
+  before(async () => {
+    Object.assign(holder, await freshRedis());
+  });
+  after(async () => {
+    holder.client.disconnect();
+    await holder.servers.stop();
+  });
+  return holder;
 }

@@ -5,10 +5,10 @@
  * passed expiry still takes the writes that follow it.
  */
 import assert from 'node:assert';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   createTopic,
-  freshRedis,
+  freshRedisForFile,
   kafka,
   produceFlows,
   runSinkToEnd,
@@ -17,17 +17,7 @@ import {
 } from './sink-harness';
 import { flowWriter } from './sink-events';
 
-type Fresh = Awaited<ReturnType<typeof freshRedis>>;
-let redis: Fresh;
-
-before(async () => {
-  redis = await freshRedis();
-});
-
-after(async () => {
-  redis.client.disconnect();
-  await redis.servers.stop();
-});
+const redis = freshRedisForFile();
 
 for (const mapping of ['keep', 'all-to-0-with-prefix'] as const) {
   test(`absolute expiries passed before the replay are exact (db.mapping=${mapping})`, async () => {

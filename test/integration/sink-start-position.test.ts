@@ -5,11 +5,11 @@
  * the sink started (epochPolicy=keep: no wipe hides it).
  */
 import assert from 'node:assert';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { flowWriter } from './sink-events';
 import {
   createTopic,
-  freshRedis,
+  freshRedisForFile,
   kafka,
   produceFlows,
   runSinkToEnd,
@@ -17,17 +17,7 @@ import {
   uniqueName,
 } from './sink-harness';
 
-type Fresh = Awaited<ReturnType<typeof freshRedis>>;
-let redis: Fresh;
-
-before(async () => {
-  redis = await freshRedis();
-});
-
-after(async () => {
-  redis.client.disconnect();
-  await redis.servers.stop();
-});
+const redis = freshRedisForFile();
 
 const FLOWS = 2;
 

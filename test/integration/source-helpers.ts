@@ -19,6 +19,11 @@ import { loadSourceConfig, type SourceConfig } from '../../src/config/source';
 import { createLogger, type Logger } from '../../src/observability/logger';
 import type { FlowItem } from '../../src/protocol/types';
 import { toRdbValue, type MasterScript, type ScriptCommand } from '../../src/testmaster/script';
+import { readCaptureSessions, type CaptureSession } from '../../src/capture/session';
+import { runSource } from '../../src/source/run';
+import { ReplayMaster, type Mismatch } from '../../src/testmaster/replay-master';
+import { kafkaBrokers } from '../support/env';
+import { loadMeta, type Fixture } from '../support/fixtures';
 
 const SCHEMAS = join(__dirname, '..', '..', 'schemas');
 const valueType = avro.Type.forSchema(JSON.parse(readFileSync(join(SCHEMAS, 'change-event.avsc'), 'utf8')));
@@ -273,4 +278,47 @@ export function scriptedDataset(
       );
   }
   return toExpectedJson(dataset, nowMs);
+}
+
+/**
+ * A recorded session replayed by the test master (at recorded speed) through the source into a new
+ * topic. Returns the topic, the recording's sessions and the client's deviations from the recording.
+ */
+export async function replayFixtureIntoTopic(
+  fixture: Fixture,
+  flags: Record<string, string | number> = {},
+): Promise<{ topic: string; sessions: CaptureSession[]; mismatches: Mismatch[] }> {
+  const { sessions } = readCaptureSessions(fixture.capturePath);
+  const master = new ReplayMaster({ sessions, speed: 1, endGraceMs: 3000 });
+  const { port } = await master.start();
+  const password = /--requirepass (\S+)/.exec(loadMeta(fixture).masterFlags)?.[1];
+  const topic = uniqueName('fixture');
+  // created beforehand: when the recorded master cuts the connection, Kafka must already have what
+  // the source received, so that it asks for the recorded partial sync
+  await createTopic(kafkaBrokers(), topic, sessions[0]!.flows.length);
+  const stop = new AbortController();
+  const running = runSource(
+    sourceConfig({
+      'dragonfly-url': `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`,
+      'kafka-brokers': kafkaBrokers(),
+      topic,
+      'source-id': uniqueName('src'),
+      'batch-linger-ms': 5,
+      'replica-reconnect-initial-delay-ms': 100,
+      // a recording cannot serve the partial sync that follows a detach: hold the whole session
+      'buffer-max-bytes': 1024 * 1024 * 1024,
+      ...flags,
+    }),
+    quietLogger(),
+    stop.signal,
+  );
+  try {
+    await Promise.race([master.sessionServed(sessions.length - 1), running]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  } finally {
+    stop.abort();
+    await running;
+    await master.stop();
+  }
+  return { topic, sessions, mismatches: master.mismatches };
 }

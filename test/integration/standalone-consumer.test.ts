@@ -4,13 +4,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readCaptureSessions } from '../../src/capture/session';
 import { compareDatasets, type ExpectedDataset } from '../../src/model/expected-json';
-import { runSource } from '../../src/source/run';
-import { ReplayMaster } from '../../src/testmaster/replay-master';
 import { kafkaBrokers } from '../support/env';
-import { findFixture, loadExpected, loadMeta, type Fixture } from '../support/fixtures';
-import { createTopic, quietLogger, sourceConfig, uniqueName } from './source-helpers';
+import { findFixture, loadExpected } from '../support/fixtures';
+import { replayFixtureIntoTopic } from './source-helpers';
 
 /**
  * The event contract is enough on its own: scripts/consume-changes.mjs imports only kafkajs, avsc and
@@ -19,37 +16,6 @@ import { createTopic, quietLogger, sourceConfig, uniqueName } from './source-hel
  */
 
 const SCRIPT = join(__dirname, '..', '..', 'scripts', 'consume-changes.mjs');
-
-/** The recorded session replayed by the test master through the source into a new topic. */
-async function fixtureTopic(fixture: Fixture): Promise<string> {
-  const { sessions } = readCaptureSessions(fixture.capturePath);
-  const master = new ReplayMaster({ sessions, speed: 1, endGraceMs: 3000 });
-  const { port } = await master.start();
-  const password = /--requirepass (\S+)/.exec(loadMeta(fixture).masterFlags)?.[1];
-  const topic = uniqueName('standalone');
-  await createTopic(kafkaBrokers(), topic, sessions[0]!.flows.length);
-  const stop = new AbortController();
-  const running = runSource(
-    sourceConfig({
-      'dragonfly-url': `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`,
-      'kafka-brokers': kafkaBrokers(),
-      topic,
-      'source-id': uniqueName('src'),
-      'batch-linger-ms': 5,
-    }),
-    quietLogger(),
-    stop.signal,
-  );
-  try {
-    await Promise.race([master.sessionServed(sessions.length - 1), running]);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-  } finally {
-    stop.abort();
-    await running;
-    await master.stop();
-  }
-  return topic;
-}
 
 function consume(topic: string, args: string[]): { status: number | null; stderr: string } {
   const result = spawnSync(
@@ -69,7 +35,7 @@ for (const name of ['auth', 'flushes', 'reconnect', 'stale_resync']) {
     { timeout: 180_000 },
     async () => {
       const fixture = findFixture(`dragonfly-v1.40.1/${name}`);
-      const topic = await fixtureTopic(fixture);
+      const { topic } = await replayFixtureIntoTopic(fixture);
       const out = join(mkdtempSync(join(tmpdir(), 'consume-')), 'dataset.json');
       const run = consume(topic, ['--out', out]);
       assert.equal(run.status, 0, run.stderr);
@@ -84,7 +50,7 @@ test(
   'consume-changes.mjs decodes every event of the types session and names the commands it does not interpret',
   { timeout: 180_000 },
   async () => {
-    const topic = await fixtureTopic(findFixture('dragonfly-v1.40.1/types'));
+    const { topic } = await replayFixtureIntoTopic(findFixture('dragonfly-v1.40.1/types'));
     const dir = mkdtempSync(join(tmpdir(), 'consume-'));
     const run = consume(topic, [
       '--events-jsonl',
