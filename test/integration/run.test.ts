@@ -131,7 +131,11 @@ test(
         lines.some((l) => l.role === 'source' && l.msg === 'stopped'),
         `"stopped" logged by run:\n${output}`,
       );
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // helpers in the group (tsx's esbuild service) exit when they notice their parent is gone
+      const groupDeadline = Date.now() + 10_000;
+      while (processGroupAlive(child.pid!) && Date.now() < groupDeadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       assert.equal(processGroupAlive(child.pid!), false, 'no process of the run is left behind');
     } finally {
       if (exitCode === undefined && processGroupAlive(child.pid!)) process.kill(-child.pid!, 'SIGKILL');
