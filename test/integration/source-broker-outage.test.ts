@@ -74,6 +74,9 @@ test(
         'buffer-max-bytes': 1024 * 1024,
         'kafka-max-message-bytes': 100_000,
         'replica-reconnect-initial-delay-ms': 100,
+        // a transaction left open by the freeze is aborted by the broker only after this timeout:
+        // with the 60 s default, recovery could outlast the wait below
+        'kafka-transaction-timeout-ms': 10_000,
       }),
       quietLogger(),
       stop.signal,
@@ -84,13 +87,19 @@ test(
       await sleep(1000);
       process.kill(broker.pid, 'SIGSTOP');
       frozen = true;
-      await waitFor('a detach', async () => (await metrics.detaches.get()).values[0]?.value === 1, 30_000);
+      await waitFor(
+        'a detach',
+        async () => ((await metrics.detaches.get()).values[0]?.value ?? 0) >= 1,
+        30_000,
+      );
       await sleep(3000);
       process.kill(broker.pid, 'SIGCONT');
       frozen = false;
       await waitFor(
-        'a second session',
-        () => master.master.sessions.length >= 2 && master.master.sessions[1]!.state === 'stable',
+        'a later session in stable sync',
+        // the backlog that built up while frozen can fill the buffer again: the source may detach
+        // and come back more than once, which is fine as long as each return is a partial sync
+        () => master.master.sessions.length >= 2 && master.master.sessions.at(-1)!.state === 'stable',
         60_000,
       );
       await sleep(1000);
@@ -115,12 +124,13 @@ test(
     }
     try {
       await running;
-      const second = master.master.sessions[1]!;
-      assert.deepEqual(
-        second.modes,
-        Array(FLOWS).fill('PARTIAL'),
-        'the source came back with a partial sync',
-      );
+      for (const later of master.master.sessions.slice(1)) {
+        assert.deepEqual(
+          later.modes,
+          Array(FLOWS).fill('PARTIAL'),
+          `the source came back with a partial sync (session ${later.number})`,
+        );
+      }
       const partitions = await readTopic(broker.brokers, topic);
       assert.deepEqual(keyProblems(partitions, true).slice(0, 10), []);
       assert.equal(
