@@ -33,6 +33,7 @@ export interface SinkConfig {
   redis: { url: string; username: string; password: string; cluster: boolean; tls: TlsConfig };
   checkpoint: { key: string };
   startFrom: (typeof START_POSITIONS)[number];
+  startWait: boolean;
   epochPolicy: (typeof EPOCH_POLICIES)[number];
   db: { mapping: (typeof DB_MAPPINGS)[number]; prefix: string };
   errors: { tolerance: (typeof ERROR_TOLERANCES)[number]; deadLetterTopic: string };
@@ -97,6 +98,11 @@ export const sinkConfig: ConfigDefinition<SinkConfig> = defineConfig<SinkConfig>
       default: 'latest-snapshot',
       format: 'one-of',
       values: START_POSITIONS,
+    }),
+    startWait: option({
+      doc: 'at start, wait (saying what for) until the topic exists and, for latest-snapshot, until it holds a complete snapshot; off = exit with code 1 naming what is missing',
+      default: true,
+      format: 'flag',
     }),
     epochPolicy: option<(typeof EPOCH_POLICIES)[number]>({
       doc: 'when the source starts a new full sync (new epoch): flush = empty the target databases first, keep = write the snapshot over what is there',

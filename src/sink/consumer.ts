@@ -15,8 +15,7 @@ import type { BarrierCoordinator, BarrierSpec } from './barrier';
 import type { DeadLetterQueue } from './dead-letter';
 import { sinkMetrics } from './metrics';
 import { PartitionWorker } from './partition-worker';
-import { earliestOffsets, findLatestSnapshot } from './start-position';
-import { nextOffset } from './checkpoint';
+import { nextOffset, positionField } from './checkpoint';
 
 export interface SinkConsumerDeps {
   kafka: Kafka;
@@ -27,6 +26,8 @@ export interface SinkConsumerDeps {
   barriers: BarrierCoordinator;
   deadLetters: DeadLetterQueue;
   logger: Logger;
+  /** where partitions without a stored position start (start-position.ts) */
+  starts: Map<number, string>;
 }
 
 /** More partitions than this are consumed in turns (a barrier needs every flow's partition running). */
@@ -53,7 +54,6 @@ interface PartitionState {
 export class SinkConsumer {
   private readonly consumer: Consumer;
   private readonly partitions = new Map<number, PartitionState>();
-  private startPositions: Promise<Map<number, string> | null> | null = null;
   private failure: ((error: Error) => void) | null = null;
   private halted = false;
   private stopping = false;
@@ -117,26 +117,14 @@ export class SinkConsumer {
 
   /** Where a partition without a stored position starts (start.from), agreed through the target. */
   private async startFor(partition: number): Promise<string | null> {
-    const { kafka, config, codec, writer, logger } = this.deps;
-    if (this.startPositions === null) {
-      this.startPositions = (async () => {
-        let starts =
-          config.startFrom === 'latest-snapshot'
-            ? await findLatestSnapshot(kafka, config.topic, config.groupId, codec, logger)
-            : null;
-        if (starts === null) {
-          if (config.startFrom === 'latest-snapshot')
-            logger.warn(`no complete snapshot in ${config.topic}: starting from the earliest events`);
-          starts = await earliestOffsets(kafka, config.topic);
-        }
-        return starts;
-      })();
-    }
-    const starts = await this.startPositions;
-    const offset = starts?.get(partition) ?? null;
+    const { config, writer, starts } = this.deps;
+    const offset = starts.get(partition) ?? null;
     if (offset === null) return null;
     // every process proposes the same start; the first stored one wins
-    await writer.initFields(config.checkpoint.key, new Map([[`${config.topic}/${partition}`, offset]]));
+    await writer.initFields(
+      config.checkpoint.key,
+      new Map([[positionField(config.topic, partition), offset]]),
+    );
     return this.partitions.get(partition)?.worker.load() ?? null;
   }
 
@@ -151,7 +139,7 @@ export class SinkConsumer {
       if (!state.ready) {
         state.worker = new PartitionWorker(this.workerDeps(partition));
         let start = await state.worker.load();
-        if (start === null) start = await whileHeartbeating(heartbeat, () => this.startFor(partition));
+        if (start === null) start = await this.startFor(partition);
         state.ready = true;
         if (start !== null && start !== batch.firstOffset()) {
           this.deps.logger.info(
@@ -238,19 +226,6 @@ const MEMBERSHIP_ERRORS = new Set([
 
 function leftTheGroup(error: unknown): boolean {
   return MEMBERSHIP_ERRORS.has((error as { type?: string }).type ?? '');
-}
-
-/** How often to heartbeat while one step of a batch takes long (the session timeout is 10 s). */
-const LONG_STEP_HEARTBEAT_MS = 2000;
-
-/** Runs `step` while heartbeating, so a long scan (start positions) does not get the member evicted. */
-async function whileHeartbeating<T>(heartbeat: () => Promise<void>, step: () => Promise<T>): Promise<T> {
-  const timer = setInterval(() => void heartbeat().catch(() => undefined), LONG_STEP_HEARTBEAT_MS);
-  try {
-    return await step();
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 /**

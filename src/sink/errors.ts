@@ -92,3 +92,6 @@ export function classifyRedisError(message: string): RedisFailure {
     hint: 'the target rejected the command; see docs/sink.md (translation table) for what the sink sends',
   };
 }
+
+/** Where to start cannot be worked out (no topic, no complete snapshot, a topic of something else). */
+export class StartPositionError extends SinkError {}

@@ -13,11 +13,13 @@ import type { Logger } from '../observability/logger';
 import { describeCapabilities, detectCapabilities } from '../targets/capabilities';
 import { RedisStandaloneWriter } from '../targets/redis-standalone';
 import { BarrierCoordinator } from './barrier';
+import { positionField } from './checkpoint';
 import { SinkConsumer } from './consumer';
 import { keyMapping } from './db-mapping';
 import { DeadLetterQueue } from './dead-letter';
 import { classifyRedisError, TargetError } from './errors';
 import { sinkMetrics } from './metrics';
+import { startPositions, waitForTopic, type StartContext } from './start-position';
 
 const PROGRESS_INTERVAL_MS = 10_000;
 
@@ -64,6 +66,23 @@ function startProgressLog(topic: string, logger: Logger): () => void {
   return () => clearInterval(timer);
 }
 
+/**
+ * Waits for the topic, then works out where partitions without a stored position start (only when
+ * there is such a partition); null when the sink was stopped while waiting.
+ */
+async function prepareStart(
+  context: StartContext,
+  writer: RedisStandaloneWriter,
+): Promise<Map<number, string> | null> {
+  const partitions = await waitForTopic(context);
+  if (partitions === null) return null;
+  const { config } = context;
+  const fields = Array.from({ length: partitions }, (_, p) => positionField(config.topic, p));
+  const stored = await writer.readFields(config.checkpoint.key, fields);
+  if (stored.every((position) => position !== null && position !== undefined)) return new Map();
+  return startPositions(context);
+}
+
 export async function runSink(config: SinkConfig, logger: Logger, stopSignal: AbortSignal): Promise<void> {
   if (config.encoding !== 'single-object') {
     throw new TargetError(
@@ -94,6 +113,8 @@ export async function runSink(config: SinkConfig, logger: Logger, stopSignal: Ab
       producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
     }
+    const starts = await prepareStart({ kafka, config, codec, logger, signal: stopSignal }, writer);
+    if (starts === null) return;
     const keys = keyMapping(config.db);
     consumer = new SinkConsumer({
       kafka,
@@ -104,6 +125,7 @@ export async function runSink(config: SinkConfig, logger: Logger, stopSignal: Ab
       barriers: new BarrierCoordinator(writer, config.checkpoint.key, config.topic, keys, logger),
       deadLetters: new DeadLetterQueue(producer, config.errors.deadLetterTopic, config.groupId, logger),
       logger,
+      starts,
     });
     await consumer.start();
     logger.info(`consuming ${config.topic} as group ${config.groupId}`);
