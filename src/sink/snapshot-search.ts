@@ -3,9 +3,9 @@
  * a partition's events are in epoch order (the key's epoch never decreases), so where an epoch begins
  * is found by bisecting the partition's offsets, reading one message per step. An epoch's snapshot is
  * complete on a flow when the flow's first event of the epoch is its SnapshotStarted and its last
- * event of the epoch is the SnapshotFinished or anything after it (stable phase). Candidates are
- * tried from the newest epoch down; the cost is a few dozen small reads per partition, whatever the
- * topic's size.
+ * event of the epoch comes at or after its SnapshotFinished (a stable-phase event, or no snapshot
+ * record between it and the SnapshotFinished). Candidates are tried from the newest epoch down; the
+ * cost is a few dozen small reads per partition, whatever the topic's size.
  */
 import type { KafkaMessage } from 'kafkajs';
 import type { EventCodec } from '../events/codec';
@@ -97,7 +97,7 @@ export class SnapshotSearch {
       const next = await this.firstEventOfEpochAtLeast(flow, epoch + 1, first.offset);
       last = (await this.lastEventBefore(flow, next!.offset)) ?? first;
     }
-    const finished = last.event.payload.type === 'SnapshotFinished' || last.event.source.phase === 'STABLE';
+    const finished = await this.snapshotFinishedBy(flow, first.offset, last);
     const started = first.event.payload.type === 'SnapshotStarted';
     return {
       start: started ? first : null,
@@ -109,6 +109,29 @@ export class SnapshotSearch {
         offsetsSinceStart: last.offset - first.offset,
       },
     };
+  }
+
+  /**
+   * Whether the flow's snapshot that began at `from` finished by `last`. A stable-phase event comes only
+   * after the SnapshotFinished (docs/events.md); in the snapshot phase, journal records may follow
+   * the SnapshotFinished, so look back for it, stopping at the first snapshot record.
+   */
+  private async snapshotFinishedBy(flow: number, from: bigint, last: OffsetEvent): Promise<boolean> {
+    if (last.event.source.phase === 'STABLE') return true;
+    let window = FIRST_TAIL_WINDOW;
+    let end = last.offset + 1n;
+    while (end > from) {
+      const start = end - window > from ? end - window : from;
+      const messages = await this.reader.read(flow, start, end);
+      for (let i = messages.length - 1; i >= 0; i--) {
+        const { type } = (await this.decode(flow, messages[i]!)).event.payload;
+        if (type === 'SnapshotFinished' || type === 'StableSyncStarted') return true;
+        if (type === 'SnapshotRecord' || type === 'SnapshotStarted') return false;
+      }
+      end = start;
+      window *= TAIL_WINDOW_GROWTH;
+    }
+    return false;
   }
 
   /** The epoch of the flow's last event before `offset` (null: none, or the flow has no partition). */

@@ -3,7 +3,7 @@
  * journal commands and markers, with chosen epochs, databases, txids and event times.
  */
 import { markerEvent } from '../../src/events/from-protocol';
-import type { ChangeEvent, EventPayload } from '../../src/events/model';
+import type { ChangeEvent, EventPayload, Phase } from '../../src/events/model';
 
 export interface FlowWriter {
   /** every event written so far, in order */
@@ -18,6 +18,8 @@ export interface FlowWriter {
 export function flowWriter(flow: number, flows: number, epoch = 1): FlowWriter {
   let lsn = 1;
   let current = epoch;
+  // as the source writes them: SNAPSHOT from SnapshotStarted through SnapshotFinished, then STABLE
+  let phase: Phase = 'STABLE';
   const source = (at: number): Parameters<typeof markerEvent>[0] => ({
     origin: {
       sourceId: 'test',
@@ -27,7 +29,7 @@ export function flowWriter(flow: number, flows: number, epoch = 1): FlowWriter {
       flow,
       shardCount: flows,
     },
-    phase: 'STABLE',
+    phase,
     lsn: lsn++,
     index: 0,
     timestampMs: at,
@@ -64,6 +66,7 @@ export function flowWriter(flow: number, flows: number, epoch = 1): FlowWriter {
     },
     snapshotStarted(newEpoch) {
       current = newEpoch;
+      phase = 'SNAPSHOT';
       writer.events.push(
         markerEvent(source(Date.now()), {
           type: 'SnapshotStarted',
@@ -83,6 +86,7 @@ export function flowWriter(flow: number, flows: number, epoch = 1): FlowWriter {
           journalRecords: 0,
         }),
       );
+      phase = 'STABLE';
       return writer;
     },
   };

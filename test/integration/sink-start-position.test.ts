@@ -23,7 +23,8 @@ const FLOWS = 2;
 
 function twoEpochs(secondCompleteOnFlow1: boolean): ReturnType<typeof flowWriter>['events'][] {
   return Array.from({ length: FLOWS }, (_, f) => {
-    const w = flowWriter(f, FLOWS).command('INCR', [`n${f}`]);
+    // before the first snapshot (epoch 0): a SnapshotStarted is the first event of its epoch on a flow
+    const w = flowWriter(f, FLOWS, 0).command('INCR', [`n${f}`]);
     w.snapshotStarted(1)
       .command('SET', [`a${f}`, '1'])
       .snapshotFinished()
