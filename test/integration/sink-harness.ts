@@ -10,7 +10,7 @@ import { loadSinkConfig, type SinkConfig } from '../../src/config/sink';
 import { EventCodec } from '../../src/events/codec';
 import { eventKey, type ChangeEvent } from '../../src/events/model';
 import { startRedisServers, type RedisServers } from '../../src/localstack/redis-server';
-import { createLogger } from '../../src/observability/logger';
+import { createLogger, type Logger } from '../../src/observability/logger';
 import { runSink } from '../../src/sink/run';
 import { kafkaBrokers, redisServerBin } from '../support/env';
 import { after, before } from 'node:test';
@@ -160,6 +160,64 @@ export async function caughtUp(redis: Redis, topic: string, ends: number[]): Pro
   return stored.every((p, i) => p >= ends[i]!);
 }
 
+/** A sink running in this process. */
+export interface InProcessSink {
+  /** throws the sink's failure, if it failed */
+  check(): void;
+  /** stops it gracefully */
+  stop(): Promise<void>;
+}
+
+export function startSinkInProcess(config: SinkConfig, logger = quietSinkLogger()): InProcessSink {
+  const stop = new AbortController();
+  const running = runSink(config, logger, stop.signal);
+  let failure: unknown;
+  running.catch((e: unknown) => {
+    failure = e;
+  });
+  return {
+    check: () => {
+      if (failure !== undefined) throw failure;
+    },
+    stop: async () => {
+      stop.abort();
+      await running.catch(() => undefined);
+    },
+  };
+}
+
+function quietSinkLogger(): Logger {
+  return createLogger({ role: 'sink', level: 'warn', format: 'json' });
+}
+
+/** A logger keeping every line's message, and a way to wait (bounded) for one. */
+export function capturingLogger(): {
+  logger: Logger;
+  messages: string[];
+  waitForMessage(pattern: RegExp, timeoutMs: number): Promise<string>;
+} {
+  const messages: string[] = [];
+  const logger = createLogger({
+    role: 'sink',
+    level: 'info',
+    format: 'json',
+    destination: {
+      write: (line: string) => {
+        messages.push(String((JSON.parse(line) as { msg?: unknown }).msg ?? ''));
+      },
+    },
+  });
+  const waitForMessage = async (pattern: RegExp, timeoutMs: number): Promise<string> => {
+    await waitFor(
+      `a log message matching ${pattern}`,
+      async () => messages.some((m) => pattern.test(m)),
+      timeoutMs,
+    );
+    return messages.find((m) => pattern.test(m))!;
+  };
+  return { logger, messages, waitForMessage };
+}
+
 /**
  * Runs the sink in this process until every partition's stored position reached its end offset
  * (or the sink fails), then stops it gracefully.
@@ -169,26 +227,20 @@ export async function runSinkToEnd(
   redis: Redis,
   ends: number[],
   timeoutMs: number,
+  logger?: Logger,
 ): Promise<void> {
-  const stop = new AbortController();
-  const logger = createLogger({ role: 'sink', level: 'warn', format: 'json' });
-  const running = runSink(config, logger, stop.signal);
-  let failure: unknown;
-  running.catch((e: unknown) => {
-    failure = e;
-  });
+  const sink = startSinkInProcess(config, logger);
   try {
     await waitFor(
       'the sink to apply every event',
       async () => {
-        if (failure !== undefined) throw failure;
+        sink.check();
         return caughtUp(redis, config.topic, ends);
       },
       timeoutMs,
     );
   } finally {
-    stop.abort();
-    await running.catch(() => undefined);
+    await sink.stop();
   }
 }
 
