@@ -3,7 +3,7 @@
  * Finds test files, and runs them with node's own test runner through tsx.
  * Arguments narrow the run: `npm test -- test/unit` or a single file.
  *
- * When the run includes anything under test/integration/, a real Kafka broker and redis-server are
+ * When the run includes anything under test/integration/ or test/live/, a real Kafka broker and redis-server are
  * started once for the whole run (src/localstack) and their addresses passed to the tests in
  * KAFKA_BROKERS and REDIS_URL (read them with test/support/env.ts). Set both variables beforehand to
  * use servers you started yourself, e.g. with `dragonfly-cdc stack --print-env`.
@@ -16,7 +16,8 @@ import { startLocalStack, type LocalStack } from '../src/localstack/local-stack'
 /** No single test may hang the run (CI has a hard time limit): a test running longer fails. */
 const TEST_TIMEOUT_MS = Number(process.env.TEST_TIMEOUT_MS ?? 600_000);
 const root = join(__dirname, '..');
-const integrationDir = join(root, 'test', 'integration') + sep;
+/** Test folders whose files need the local Kafka + Redis stack. */
+const stackDirs = [join(root, 'test', 'integration') + sep, join(root, 'test', 'live') + sep];
 
 function findTests(dir: string): string[] {
   const out: string[] = [];
@@ -30,7 +31,7 @@ function findTests(dir: string): string[] {
 
 async function startStackFor(env: NodeJS.ProcessEnv): Promise<LocalStack> {
   const started = Date.now();
-  console.error('starting the local stack (Kafka + Redis) for the integration tests');
+  console.error('starting the local stack (Kafka + Redis) for the integration and live tests');
   const stack = await startLocalStack({
     log: (message) => console.error(`  ${message}`),
     stopOnSignals: false,
@@ -71,7 +72,7 @@ async function main(): Promise<number> {
 
   // kafkajs warns once per process about its v2 partitioner change, which says nothing about our code
   const env: NodeJS.ProcessEnv = { KAFKAJS_NO_PARTITIONER_WARNING: '1', ...process.env };
-  const needsStack = files.some((file) => file.startsWith(integrationDir));
+  const needsStack = files.some((file) => stackDirs.some((dir) => file.startsWith(dir)));
   const stack = needsStack && !(env.KAFKA_BROKERS && env.REDIS_URL) ? await startStackFor(env) : undefined;
   if (signalled) {
     await stack?.stop();

@@ -11,7 +11,8 @@ export type LocalStackFailure =
   | 'server-exited'
   | 'start-timeout'
   | 'redis-missing'
-  | 'redis-install-failed';
+  | 'redis-install-failed'
+  | 'dragonfly-missing';
 
 export class LocalStackError extends Error {
   constructor(
