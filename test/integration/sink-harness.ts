@@ -191,14 +191,14 @@ function quietSinkLogger(): Logger {
 }
 
 /** A logger keeping every line's message, and a way to wait (bounded) for one. */
-export function capturingLogger(): {
+export function capturingLogger(role = 'sink'): {
   logger: Logger;
   messages: string[];
   waitForMessage(pattern: RegExp, timeoutMs: number): Promise<string>;
 } {
   const messages: string[] = [];
   const logger = createLogger({
-    role: 'sink',
+    role,
     level: 'info',
     format: 'json',
     destination: {
