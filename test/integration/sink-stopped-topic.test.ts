@@ -5,16 +5,61 @@
  * wait for a message at the partition's last offset. The target must equal the master key by key.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { kafkaBrokers } from '../support/env';
 import { assertEqualsMaster, captureAndStop, lastEventEnds, masterScript } from './replay-helpers';
-import { freshRedisForFile, runSinkToEnd, sinkConfig, type FreshRedis } from './sink-harness';
+import { flowWriter } from './sink-events';
+import {
+  endOffsets,
+  eventEncoder,
+  freshRedisForFile,
+  kafka,
+  runSinkToEnd,
+  sinkConfig,
+  waitFor,
+  type EncodedEvent,
+  type FreshRedis,
+} from './sink-harness';
 import { readTopic, uniqueName } from './source-helpers';
 
 const first = freshRedisForFile();
 const second = freshRedisForFile();
 
 const SINK_TIMEOUT_MS = 90_000;
+
+const OPEN_TRANSACTION = join(__dirname, '..', 'support', 'open-transaction.ts');
+const ABORT_TIMEOUT_MS = 5000;
+
+/**
+ * A transactional producer sends `partitions` to the topic and is killed with -9 before it commits: the
+ * transaction stays open until the coordinator aborts it (after ABORT_TIMEOUT_MS and its next check).
+ */
+async function killedMidTransaction(topic: string, partitions: EncodedEvent[][]): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', OPEN_TRANSACTION], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    child.stdin.end(
+      JSON.stringify({
+        brokers: kafkaBrokers(),
+        topic,
+        transactionTimeoutMs: ABORT_TIMEOUT_MS,
+        partitions: partitions.map((events) =>
+          events.map((e) => ({ key: e.key.toString('base64'), value: e.value.toString('base64') })),
+        ),
+      }),
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor('the producer to send inside its transaction', async () => output.includes('sent'), 30_000);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
 
 async function replay(target: FreshRedis, topic: string, ends: number[], extra: string[]): Promise<void> {
   await target.client.flushall();
@@ -64,3 +109,38 @@ test('a stopped topic holding two epochs: the later one is replayed', { timeout:
   await replay(first, topic, await lastEventEnds(topic), ['--start-from', 'latest-snapshot']);
   await assertEqualsMaster(first.client, newer);
 });
+
+test(
+  'a topic ending in a transaction left open by a kill -9, then aborted, replays the same',
+  { timeout: 240_000 },
+  async () => {
+    const script = masterScript('aborted');
+    const topic = uniqueName('stopped-aborted');
+    await captureAndStop(script, topic, uniqueName('src'));
+    const ends = await lastEventEnds(topic);
+    const encode = await eventEncoder();
+    // writes the master never made: applying any of them would show as a difference
+    const uncommitted = [0, 1].map((flow) =>
+      flowWriter(flow, 2)
+        .command('SET', [`aborted:${flow}`, 'never committed'])
+        .command('DEL', [`aborted:f${flow}:0`])
+        .events.map(encode),
+    );
+    const before = await endOffsets(kafka(), topic);
+    await killedMidTransaction(topic, uncommitted);
+    // still open: the topic's readable end stays before the open transaction
+    await replay(first, topic, ends, ['--start-from', 'latest-snapshot']);
+    await assertEqualsMaster(first.client, script);
+    await waitFor(
+      'the coordinator to abort the transaction',
+      async () => (await endOffsets(kafka(), topic)).some((end, p) => end > before[p]!),
+      60_000,
+    );
+    await Promise.all([
+      replay(first, topic, ends, ['--start-from', 'latest-snapshot']),
+      replay(second, topic, ends, ['--start-from', 'earliest']),
+    ]);
+    await assertEqualsMaster(first.client, script);
+    await assertEqualsMaster(second.client, script);
+  },
+);
