@@ -23,6 +23,9 @@ const SEND_MESSAGES = 5000;
 const SNAPSHOT_KEYS = 10_000;
 const LATE_JOURNAL = 1000;
 
+/** What each partition ends with: epoch 2's snapshot (+ SnapshotFinished, StableSyncStarted) and journal, epoch 3's begun snapshot. */
+const TAIL_EVENTS = SNAPSHOT_KEYS + 3 + LATE_JOURNAL + SNAPSHOT_KEYS + 1;
+
 interface FlowSpec {
   flow: number;
   flows: number;
@@ -119,8 +122,7 @@ function* flowEvents({ flow, flows, events }: FlowSpec): Generator<ChangeEvent> 
     yield marker({ type: 'StableSyncStarted', flow, journalOffset: lsn + 1 });
     phase = 'STABLE';
   }
-  // what the end of the topic holds: epoch 2 complete + its journal, epoch 3 begun
-  const tail = 2 * (SNAPSHOT_KEYS + 1) + 2 + LATE_JOURNAL;
+  const tail = TAIL_EVENTS;
   yield* snapshot(true);
   for (let i = 0; produced + tail < events; i++) yield command(i);
   yield* snapshot(true);
@@ -201,6 +203,9 @@ async function main(): Promise<void> {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const where = [...(starts ?? [])].map(([p, o]) => `${p}@${o}`).join(' ');
       console.log(`run ${run}: start found in ${ms.toFixed(0)} ms (search group join included): ${where}`);
+      const expected = String(Math.floor(events / partitions) - TAIL_EVENTS);
+      if (starts === null || [...starts.values()].some((offset) => offset !== expected))
+        throw new Error(`expected every partition to start at epoch 2's SnapshotStarted, offset ${expected}`);
     }
   } finally {
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
