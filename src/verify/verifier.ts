@@ -6,8 +6,8 @@
  *    source has them by then).
  * A key that differs is not reported at once: it is compared again `recheck.attempts` times,
  * `recheck.intervalMs` apart (a live pipeline lags). Equal on a later look: counted as such. Still
- * different while the source side changed between looks: written during the verification, listed
- * apart. Still different and unchanged: a difference.
+ * different while the source key changed between looks (type, expiry or length): written during
+ * the verification, listed apart. Still different and unchanged: a difference.
  */
 import { keyText } from '../model/expected-json';
 import type { VerifyMode } from './config';
@@ -181,10 +181,7 @@ export class Verifier {
       target: last.target,
       detail: verdict.detail,
     };
-    const firstDetail = first.verdict.outcome === 'different' ? first.verdict.detail : '';
-    const written =
-      !sameMeta(first.source, last.source) || (firstDetail !== verdict.detail && first !== last);
-    if (written) this.findings.addChanging(difference);
+    if (!sameMeta(first.source, last.source)) this.findings.addChanging(difference);
     else this.findings.addDifference(difference);
   }
 
