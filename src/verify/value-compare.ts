@@ -89,6 +89,12 @@ function groupsOf(reply: unknown): StreamGroup[] {
 
 /** The first difference of two whole values read by wholeReads, or null. */
 function wholeDifference(task: ValueTask, source: unknown[], target: unknown[]): string | null {
+  // deleted between the metadata and the value read (a live source): both gone is equal, else re-checked
+  if (source[0] === null || target[0] === null) {
+    return source[0] === target[0]
+      ? null
+      : `deleted on the ${source[0] === null ? 'source' : 'target'} while read`;
+  }
   if (task.sourceType === JSON_TYPE) {
     return jsonDifference(String(source[0] ?? ''), String(target[0] ?? ''));
   }
