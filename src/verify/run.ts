@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import type { VerifyConfig } from './config';
 import { CutError, waitForCut } from './cut';
+import type { Findings } from './findings';
 import { summaryText, reportJson, type RunFacts } from './report';
 import { systemClock, type Clock } from './rate-limit';
 import { ConnectError, safeUrl, VerifyServer } from './server';
@@ -47,6 +48,25 @@ async function connectBoth(config: VerifyConfig): Promise<[VerifyServer, VerifyS
     : new ConnectError(failed.map((r) => (r.reason as Error).message).join('\n'));
 }
 
+/** How often a progress line is written while verify runs. */
+const PROGRESS_EVERY_MS = 10_000;
+
+/** A progress line every PROGRESS_EVERY_MS on stderr, so a long run on a big keyspace shows its pace. */
+function progressReporter(io: VerifyIo): (findings: Findings, db: number) => void {
+  const startMs = io.clock.now();
+  let lastMs = startMs;
+  return (findings, db) => {
+    const now = io.clock.now();
+    if (now - lastMs < PROGRESS_EVERY_MS) return;
+    lastMs = now;
+    const perSecond = Math.round((findings.sourceKeys + findings.targetKeys) / ((now - startMs) / 1000));
+    io.stderr(
+      `verify: db ${db}: ${findings.sourceKeys} source keys compared, ${findings.targetKeys} target keys looked up ` +
+        `(${perSecond} keys/s), ${findings.differenceTotal} differences so far\n`,
+    );
+  };
+}
+
 export async function runVerify(config: VerifyConfig, io: VerifyIo = processVerifyIo): Promise<number> {
   const fail = (code: number, message: string): number => {
     io.stderr(`dragonfly-cdc verify: ${message}\n`);
@@ -77,6 +97,7 @@ export async function runVerify(config: VerifyConfig, io: VerifyIo = processVeri
         recheckIntervalMs: config.recheck.intervalMs,
         ownPrefix: config.ownPrefix,
         reportMaxKeys: config.reportMaxKeys,
+        onBatch: progressReporter(io),
       },
       io.clock,
     ).run();

@@ -31,6 +31,8 @@ export interface VerifyOptions {
   recheckIntervalMs: number;
   ownPrefix: string;
   reportMaxKeys: number;
+  /** called after each batch with what was found so far (progress on a big keyspace) */
+  onBatch?: (findings: Findings, db: number) => void;
 }
 
 /** One key's comparison: the verdict and what the source looked like. */
@@ -91,6 +93,7 @@ export class Verifier {
       this.findings.sourceKeys += keys.length;
       const looks = await this.look(keys);
       await this.judge(db, keys, looks);
+      this.options.onBatch?.(this.findings, db);
     }
   }
 
@@ -100,8 +103,8 @@ export class Verifier {
       this.findings.targetKeys += keys.length;
       const onSource = await this.source.existing(keys);
       const targetOnly = keys.filter((_, i) => !onSource[i]);
-      if (targetOnly.length === 0) continue;
-      await this.judge(db, targetOnly, await this.look(targetOnly));
+      if (targetOnly.length > 0) await this.judge(db, targetOnly, await this.look(targetOnly));
+      this.options.onBatch?.(this.findings, db);
     }
   }
 

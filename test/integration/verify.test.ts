@@ -217,3 +217,21 @@ test('a difference that goes away while verify re-checks is "equal later", not r
   assert.match(stdout, /0 differences\n/);
   assert.match(stdout, /[1-9]\d* re-checked, equal later/);
 });
+
+test('sampling compares the values of a share of the keys; the rate limit spreads the reads', async () => {
+  const startMs = Date.now();
+  const { code, stdout } = await verify([
+    '--sample-percent',
+    '50',
+    '--rate-limit-keys-per-second',
+    '40',
+    '--scan-batch-keys',
+    '10',
+  ]);
+  const tookMs = Date.now() - startMs;
+  assert.equal(code, 0, stdout);
+  const compared = Number(/(\d+) values compared/.exec(stdout)?.[1]);
+  assert.ok(compared > 0 && compared < 28, `${compared} of 28 values compared at 50%`);
+  // 56 key reads (28 per pass) at 40 keys/s, the first batch at once
+  assert.ok(tookMs >= 1000, `took ${tookMs} ms`);
+});

@@ -4,9 +4,12 @@
  * code 3 with the URL and what to check.
  */
 import assert from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../../../src/cli/dispatch';
 import { createVerifyCommand } from '../../../src/cli/commands/verify';
+import { optionTable } from '../../../src/config/reference';
 import { freeLoopbackPort } from '../../../src/localstack/ports';
 import { systemClock } from '../../../src/verify/rate-limit';
 import { verifyConfig } from '../../../src/verify/config';
@@ -34,6 +37,14 @@ test('--help lists every option with its flag, env var and default, and the exit
   assert.match(
     stdout,
     /0 = equal, 1 = differences found, 2 = usage or configuration error,\n3 = cannot connect/,
+  );
+});
+
+test('docs/verify.md lists every option as the schema defines them', () => {
+  const docs = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'verify.md'), 'utf8');
+  assert.ok(
+    docs.includes(`<!-- options:verify -->\n${optionTable(verifyConfig.options)}\n<!-- end -->`),
+    'docs/verify.md is out of date: replace its option table with optionTable(verifyConfig.options) (src/config/reference.ts)',
   );
 });
 
