@@ -13,6 +13,7 @@
 import type { Kafka } from 'kafkajs';
 import { EventCodec } from '../events/codec';
 import { createKafkaClient } from '../kafka/client';
+import { topicPartitionCount } from '../kafka/topic';
 import { createLogger } from '../observability/logger';
 import { nextLsnAfter } from '../source/positions';
 import { readPartitionTails, type TailMessage } from '../source/tail-reader';
@@ -22,8 +23,8 @@ import type { VerifyServer } from './server';
 
 /** The cut cannot be fixed or is not reached in time. */
 export class CutError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'CutError';
   }
 }
@@ -41,6 +42,28 @@ export interface CutResult {
   description: string;
 }
 
+/** Fails fast, and says so, when the topic is not there (reading its ends would retry for long). */
+async function checkTopicExists(kafka: Kafka, topic: string, brokers: string[]): Promise<void> {
+  const admin = kafka.admin();
+  let partitions: number | null;
+  try {
+    await admin.connect();
+    partitions = await topicPartitionCount(admin, topic);
+  } catch (error) {
+    throw new CutError(
+      `cannot reach Kafka at ${brokers.join(',')} (${(error as Error).message}): check --kafka-brokers`,
+      { cause: error },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  if (partitions === null) {
+    throw new CutError(
+      `topic "${topic}" does not exist on ${brokers.join(',')}: set --topic to the pipeline's topic`,
+    );
+  }
+}
+
 async function tails(kafka: Kafka, topic: string): Promise<(TailMessage | null)[]> {
   try {
     return await readPartitionTails(kafka, topic, {
@@ -51,6 +74,7 @@ async function tails(kafka: Kafka, topic: string): Promise<(TailMessage | null)[
   } catch (error) {
     throw new CutError(
       `cannot read the ends of topic "${topic}" (${(error as Error).message}): check --kafka-brokers and --topic`,
+      { cause: error },
     );
   }
 }
@@ -140,6 +164,7 @@ export async function waitForCut(
     config.kafka,
     createLogger({ role: 'verify', level: 'silent', format: 'json' }),
   );
+  await checkTopicExists(kafka, config.topic, config.kafka.brokers);
   let offsets: CutOffsets;
   let description: string;
   if (config.cut.mode === 'master') {

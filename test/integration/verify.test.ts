@@ -12,12 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Redis from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
 import { startRedisServers, type RedisServers } from '../../src/localstack/redis-server';
 import { loadVerifyConfig } from '../../src/verify/config';
 import { systemClock, type Clock } from '../../src/verify/rate-limit';
 import { runVerify } from '../../src/verify/run';
 import type { Difference } from '../../src/verify/types';
-import { redisServerBin } from '../support/env';
+import { kafkaBrokers, redisServerBin } from '../support/env';
 
 const BIG = 50_000;
 const DBS = [0, 3];
@@ -234,4 +235,46 @@ test('sampling compares the values of a share of the keys; the rate limit spread
   assert.ok(compared > 0 && compared < 28, `${compared} of 28 values compared at 50%`);
   // 56 key reads (28 per pass) at 40 keys/s, the first batch at once
   assert.ok(tookMs >= 1000, `took ${tookMs} ms`);
+});
+
+test('at a cut: a missing topic, a source that is not Dragonfly or a sink that does not apply are exit 4, saying what to do', async () => {
+  const cut = ['--kafka-brokers', kafkaBrokers(), '--cut-timeout-ms', '1500'];
+  const missing = await verify(['--cut-mode', 'topic', '--topic', 'verify-no-such-topic', ...cut]);
+  assert.equal(missing.code, 4);
+  assert.match(
+    missing.stderr,
+    /topic "verify-no-such-topic" does not exist on .*: set --topic to the pipeline's topic/,
+  );
+
+  const topic = `verify-cut-${process.pid}-${Date.now()}`;
+  const kafka = new Kafka({ clientId: 'verify-test', brokers: [kafkaBrokers()], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = kafka.producer();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 2, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    await producer.connect();
+    await producer.send({ topic, messages: [{ partition: 1, value: 'an event' }] });
+  } finally {
+    await producer.disconnect();
+    await admin.disconnect();
+  }
+  const notDragonfly = await verify(['--cut-mode', 'master', '--topic', topic, ...cut]);
+  assert.equal(notDragonfly.code, 4);
+  assert.match(notDragonfly.stderr, /DFLY REPLICAOFFSET.*it is not a Dragonfly master; use --cut-mode topic/);
+
+  const noSink = await verify(['--cut-mode', 'topic', '--topic', topic, ...cut]);
+  assert.equal(noSink.code, 4);
+  assert.match(
+    noSink.stderr,
+    /the sink has not applied the cut in time \(partition 1 at nothing of 1; checkpoint hash "dragonfly-cdc:checkpoint" in db 0 of the target\): is the sink running/,
+  );
+  // the sink's checkpoint reaches the cut: verify goes on and compares
+  await on(target, 0, 'HSET', 'dragonfly-cdc:checkpoint', `${topic}/1`, '1');
+  const applied = await verify(['--cut-mode', 'topic', '--topic', topic, ...cut]);
+  assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+  assert.match(applied.stdout, /cut: topic end at start, offsets -,1, applied by the sink/);
 });
