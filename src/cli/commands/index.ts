@@ -12,4 +12,5 @@ export const commands: CliCommand[] = [
   (require('./capture-decode') as typeof import('./capture-decode')).captureDecodeCommand,
   (require('./test-master') as typeof import('./test-master')).testMasterCommand,
   (require('./capture-record') as typeof import('./capture-record')).captureRecordCommand,
+  (require('./verify') as typeof import('./verify')).verifyCommand,
 ];
