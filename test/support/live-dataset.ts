@@ -92,10 +92,10 @@ export interface WriteLoad {
 
 /**
  * Runs a stream of changes against `client` (overwrites, increments, appends to big values, deletes,
- * new keys with TTLs, writes to every db) until stop(); every write awaits its reply, so stop()
- * leaves the master at rest.
+ * new keys with TTLs, writes to every db) until stop(), pausing `pauseMs` between rounds of 7
+ * commands; every write awaits its reply, so stop() leaves the master at rest.
  */
-export function startWriteLoad(client: Redis, smallKeys: number): WriteLoad {
+export function startWriteLoad(client: Redis, smallKeys: number, pauseMs = 0): WriteLoad {
   const random = deterministic(1818);
   let stopping = false;
   let count = 0;
@@ -114,6 +114,7 @@ export function startWriteLoad(client: Redis, smallKeys: number): WriteLoad {
       batch.select(0);
       await batch.exec();
       count++;
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   };
   const running = run();
