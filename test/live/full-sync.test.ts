@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { freshRedisForFile } from '../integration/sink-harness';
 import { startWriteLoad, writeMixedDataset } from '../support/live-dataset';
-import { dragonflies, liveSkip } from '../support/live-dragonfly';
+import { dragonflies, liveSkip, REDIS_70_DEGRADED } from '../support/live-dragonfly';
 import { startPipeline, waitUntilEqual } from '../support/live-pipeline';
 
 const SMALL_KEYS = 1500;
@@ -40,7 +40,7 @@ describe('live: full sync of a mixed dataset with writes during it', { skip: liv
         await load.stop();
         assert.ok(duringSync > 0, 'writes ran during the full sync');
         await waitUntilEqual(m, target.client, 90_000, {
-          degradedOnRedis7: true,
+          ...REDIS_70_DEGRADED,
           parts: [pipeline.source, pipeline.sink],
         });
         assert.ok((await target.client.dbsize()) > SMALL_KEYS);

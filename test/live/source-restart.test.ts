@@ -10,7 +10,7 @@ import { freshRedisForFile } from '../integration/sink-harness';
 import { createTopic, keyProblems, readTopic, uniqueName } from '../integration/source-helpers';
 import { kafkaBrokers } from '../support/env';
 import { startWriteLoad, writeMixedDataset } from '../support/live-dataset';
-import { dragonflies, liveSkip } from '../support/live-dragonfly';
+import { dragonflies, liveSkip, REDIS_70_DEGRADED } from '../support/live-dragonfly';
 import { startSink, waitUntilEqual, within } from '../support/live-pipeline';
 import { startSourceProcess, type SourceChild } from '../support/source-process';
 
@@ -63,7 +63,7 @@ describe('live: source kill -9 and restart', { skip: liveSkip }, () => {
         assert.equal(resumed, 'partial sync of', 'a restart inside the backlog continues the epoch');
         await sleep(1500);
         await load.stop();
-        await waitUntilEqual(m, target.client, 60_000, { degradedOnRedis7: true, parts: [sink] });
+        await waitUntilEqual(m, target.client, 60_000, { ...REDIS_70_DEGRADED, parts: [sink] });
 
         await kill(second);
         // more than the backlog on every shard while the source is down, and keys deleted meanwhile
@@ -77,7 +77,7 @@ describe('live: source kill -9 and restart', { skip: liveSkip }, () => {
         const rebuilt = await within(third.logged('partial sync of', 'full sync of'), 60_000, 'a sync');
         assert.equal(rebuilt, 'full sync of', 'positions the backlog no longer holds need a new epoch');
         await within(third.logged('stable sync on all'), 60_000, 'stable sync of the new epoch');
-        await waitUntilEqual(m, target.client, 90_000, { degradedOnRedis7: true, parts: [sink] });
+        await waitUntilEqual(m, target.client, 90_000, { ...REDIS_70_DEGRADED, parts: [sink] });
         await kill(third);
 
         const partitions = await readTopic(kafkaBrokers(), topic);

@@ -24,7 +24,8 @@ if (liveSkip) console.log(`# ${liveSkip}`);
 
 /**
  * Starts Dragonflies for one test file and stops every one of them when the file ends, also when a
- * test failed. Masters accept scripts touching undeclared keys, so test dumps can read them in batches.
+ * test failed. They run with Dragonfly's default flags unless the test passes others (scripts must
+ * declare their keys, as on a stock server).
  */
 export function dragonflies(): {
   start(options?: DragonflyServerOptions): Promise<DragonflyServer>;
@@ -37,10 +38,7 @@ export function dragonflies(): {
   after(stopAll);
   return {
     async start(options = {}) {
-      const server = await startDragonfly({
-        ...options,
-        extraArgs: ['--default_lua_flags=allow-undeclared-keys', ...(options.extraArgs ?? [])],
-      });
+      const server = await startDragonfly(options);
       started.push(server);
       return server;
     },
@@ -103,17 +101,23 @@ export interface CompareOptions {
   /** keys starting with it are the sink's own (checkpoint, barriers) and are left out */
   ownPrefix?: string;
   /**
-   * The target is a Redis without modules (7.0), which holds some Dragonfly types degraded as
-   * docs/sink.md documents; these are compared as degraded, each listed here:
-   * - a JSON document is a string holding its JSON text (compared parsed, as the document);
-   * - a sketch is not written (a master's sketch key must be absent from the target).
-   * Hash-field and set-member TTLs (dropped on Redis < 7.4) are not read by the dump at all.
+   * The target holds JSON documents as strings of their JSON text (docs/sink.md, degrade.json on a
+   * target without RedisJSON): compared parsed, as the document.
    */
-  degradedOnRedis7?: boolean;
+  jsonAsString?: boolean;
+  /** The sink does not write sketches to this target (degrade.sketch): they must be absent. */
+  sketchesMissing?: boolean;
 }
 
-/** The target's dataset read as the master's would be when it holds degraded types as documented. */
-function undegrade(actual: ExpectedDataset, expected: ExpectedDataset): ExpectedDataset {
+/**
+ * What Redis 7.0 without modules holds degraded (docs/sink.md, "Degraded on Redis 7.0"): JSON as
+ * strings, no sketches. Hash-field and set-member TTLs (dropped before Redis 7.4) are not read by the
+ * dump at all.
+ */
+export const REDIS_70_DEGRADED: CompareOptions = { jsonAsString: true, sketchesMissing: true };
+
+/** The target's dataset with the strings that stand for the master's JSON documents read as JSON. */
+function jsonFromStrings(actual: ExpectedDataset, expected: ExpectedDataset): ExpectedDataset {
   const out: ExpectedDataset = {};
   for (const [db, keys] of Object.entries(actual)) {
     out[db] = {};
@@ -151,6 +155,9 @@ export async function compareServers(
     dumpServer(master, ownPrefix),
     dumpServer(target, ownPrefix),
   ]);
-  if (!options.degradedOnRedis7) return compareDatasets(actual, expected, Date.now());
-  return compareDatasets(undegrade(actual, expected), withoutSketches(expected), Date.now());
+  return compareDatasets(
+    options.jsonAsString ? jsonFromStrings(actual, expected) : actual,
+    options.sketchesMissing ? withoutSketches(expected) : expected,
+    Date.now(),
+  );
 }
