@@ -27,6 +27,8 @@ export interface DragonflyServerOptions {
   port?: number;
   /** further `--flag=value` arguments */
   extraArgs?: string[];
+  /** --requirepass: clients (and the start-up PING) authenticate with it */
+  password?: string;
   /** bound on waiting for PING (default 20 s) */
   startTimeoutMs?: number;
 }
@@ -88,6 +90,7 @@ export async function startDragonfly(options: DragonflyServerOptions = {}): Prom
     '--version_check=false',
     '--maxmemory=4gb',
     ...(options.compressionMode !== undefined ? [`--compression_mode=${options.compressionMode}`] : []),
+    ...(options.password !== undefined ? [`--requirepass=${options.password}`] : []),
     ...(options.extraArgs ?? []),
   ];
   const logFd = openSync(logFile, 'w');
@@ -117,7 +120,15 @@ export async function startDragonfly(options: DragonflyServerOptions = {}): Prom
     pid: running.pid ?? -1,
     options: { ...options, binary, port },
     logFile,
-    client: (db = 0) => new Redis({ host: HOST, port, db, lazyConnect: false, maxRetriesPerRequest: 2 }),
+    client: (db = 0) =>
+      new Redis({
+        host: HOST,
+        port,
+        db,
+        password: options.password,
+        lazyConnect: false,
+        maxRetriesPerRequest: 2,
+      }),
     signal: (signal) => {
       if (!hasExited(running)) running.kill(signal);
     },
@@ -151,6 +162,7 @@ async function waitUntilServing(
     const client = new Redis({
       host: server.host,
       port: server.port,
+      password: server.options.password,
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,

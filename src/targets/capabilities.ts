@@ -30,6 +30,11 @@ export interface TargetCapabilities {
   search: boolean;
   /** RDB type ids its RESTORE accepts */
   restoreTypes: ReadonlySet<number>;
+  /**
+   * XSETID takes ENTRIESADDED/MAXDELETEDID (Redis >= 7.0: COMMAND gives it a variable arity);
+   * Dragonfly's XSETID takes a key and an id only.
+   */
+  streamIdOptions: boolean;
 }
 
 /** RDB type ids a stock Redis of this version loads (0-7, 9-19 since 7.0; 20, 21 since 7.2). */
@@ -95,10 +100,12 @@ export function capabilitiesFrom(
   const dragonflyVersion = infoField(infoServer, 'dragonfly_version');
   const version = infoField(infoServer, 'redis_version') ?? '0.0.0';
   const commands = new Map<string, KeySpec>();
+  let xsetidArity = 0;
   if (Array.isArray(commandReply)) {
     for (const entry of commandReply) {
       const spec = keySpecOf(entry);
       if (spec) commands.set(spec[0], spec[1]);
+      if (spec?.[0] === 'XSETID') xsetidArity = Number((entry as unknown[])[1]);
     }
   }
   const modules = moduleNames(moduleReply);
@@ -113,6 +120,7 @@ export function capabilitiesFrom(
     sketches: hasModule('bf', 'bloom') || commands.has('BF.ADD'),
     search: hasModule('search', 'ft') || commands.has('FT.CREATE'),
     restoreTypes: restoreTypesFor(parseVersion(version)),
+    streamIdOptions: xsetidArity < 0,
   };
 }
 

@@ -81,9 +81,19 @@ export function redisOptions(config: SinkConfig['redis']): RedisOptions {
   return options;
 }
 
+/**
+ * The scripts pass their keys as arguments (the keys of a batch are only known inside it). A Dragonfly
+ * target refuses a script that touches undeclared keys unless the script's first line says it may;
+ * to Redis that line is a Lua comment. Dragonfly then runs the script with every shard locked, so it
+ * stays atomic.
+ */
+const DRAGONFLY_SCRIPT_FLAGS = '--!df flags=allow-undeclared-keys';
+const APPLY = `${DRAGONFLY_SCRIPT_FLAGS}${APPLY_SCRIPT}`;
+const BARRIER = `${DRAGONFLY_SCRIPT_FLAGS}${BARRIER_SCRIPT}`;
+
 export class RedisStandaloneWriter {
-  private readonly applySha = sha1(APPLY_SCRIPT);
-  private readonly barrierSha = sha1(BARRIER_SCRIPT);
+  private readonly applySha = sha1(APPLY);
+  private readonly barrierSha = sha1(BARRIER);
 
   constructor(readonly redis: Redis) {}
 
@@ -100,8 +110,8 @@ export class RedisStandaloneWriter {
    * moments do not all miss it (NOSCRIPT, then EVAL with the whole script text each).
    */
   async loadScripts(): Promise<void> {
-    await this.redis.script('LOAD', APPLY_SCRIPT);
-    await this.redis.script('LOAD', BARRIER_SCRIPT);
+    await this.redis.script('LOAD', APPLY);
+    await this.redis.script('LOAD', BARRIER);
   }
 
   async apply(request: BatchRequest): Promise<BatchResult> {
@@ -122,7 +132,7 @@ export class RedisStandaloneWriter {
         for (const arg of cmd.args) args.push(arg);
       }
     }
-    const reply = (await this.runScript(this.applySha, APPLY_SCRIPT, args)) as unknown[];
+    const reply = (await this.runScript(this.applySha, APPLY, args)) as unknown[];
     const [status, position, eventIndex, commandIndex, error] = reply.map((v) => String(v));
     if (status === 'BEHIND')
       return { status: 'behind', position: position === '-1' ? null : (position as string) };
@@ -142,7 +152,7 @@ export class RedisStandaloneWriter {
     const action = request.action;
     const argument =
       action.kind === 'flushdb' ? String(action.db) : action.kind === 'pattern' ? action.glob : '';
-    const reply = await this.runScript(this.barrierSha, BARRIER_SCRIPT, [
+    const reply = await this.runScript(this.barrierSha, BARRIER, [
       request.checkpointKey,
       request.barrierKey,
       `flow:${request.flow}`,

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { compareDatasets } from '../../src/model/expected-json';
 import type { MasterScript, ScriptCommand } from '../../src/testmaster/script';
 import { kafkaBrokers } from '../support/env';
+import { startSourceProcess } from '../support/source-process';
 import { startScriptedMaster } from '../support/test-master';
 import { datasetFromTopic, keyProblems, readTopic, scriptedDataset, uniqueName } from './source-helpers';
 
@@ -16,7 +14,6 @@ import { datasetFromTopic, keyProblems, readTopic, scriptedDataset, uniqueName }
  * position, and a new epoch starts when it does not.
  */
 
-const ROOT = join(__dirname, '..', '..');
 const FLOWS = 4;
 const BACKLOG = 3000;
 const KILLS = 10;
@@ -29,75 +26,6 @@ function mulberry32(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface SourceChild {
-  child: ChildProcess;
-  /** resolves with the first of the prefixes that a log message starts with */
-  logged(...prefixes: string[]): Promise<string>;
-  exited: Promise<number | null>;
-}
-
-function startSource(url: string, topic: string, sourceId: string): SourceChild {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'src', 'cli', 'main.ts'),
-      'source',
-      '--dragonfly-url',
-      url,
-      '--kafka-brokers',
-      kafkaBrokers(),
-      '--topic',
-      topic,
-      '--source-id',
-      sourceId,
-      '--batch-linger-ms',
-      '5',
-      '--kafka-transaction-timeout-ms',
-      '10000',
-      '--replica-reconnect-initial-delay-ms',
-      '100',
-      '--log-format',
-      'json',
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  const waiters: { prefixes: string[]; resolve: (prefix: string) => void }[] = [];
-  const lines = createInterface({ input: child.stderr! });
-  lines.on('line', (line) => {
-    let msg = '';
-    try {
-      msg = String((JSON.parse(line) as { msg?: unknown }).msg ?? '');
-    } catch {
-      return;
-    }
-    if (process.env.TEST_LOG_LEVEL) console.error(`  [source ${child.pid}] ${msg}`);
-    for (const w of [...waiters]) {
-      const prefix = w.prefixes.find((p) => msg.startsWith(p));
-      if (prefix === undefined) continue;
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(prefix);
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    exited,
-    logged: (...prefixes) =>
-      new Promise<string>((resolve, reject) => {
-        waiters.push({ prefixes, resolve });
-        void exited.then((code) =>
-          reject(new Error(`the source exited (${code}) before logging "${prefixes.join('" or "')}"`)),
-        );
-      }),
   };
 }
 
@@ -136,7 +64,7 @@ test(
     const sourceId = uniqueName('crash-src');
     try {
       for (let kill = 0; kill < KILLS; kill++) {
-        const source = startSource(master.url, topic, sourceId);
+        const source = startSourceProcess(master.url, topic, sourceId);
         const sync = await source.logged('full sync of', 'partial sync of');
         // full syncs alternate: killed inside the snapshot, then killed after it in the journal
         if (sync === 'full sync of' && !lastFullKilledInSnapshot) {
@@ -156,7 +84,7 @@ test(
           for (let i = 0; i < BACKLOG + 50; i++) write(0);
         }
       }
-      const last = startSource(master.url, topic, sourceId);
+      const last = startSourceProcess(master.url, topic, sourceId);
       await last.logged('stable sync on all');
       clearInterval(writer);
       await sleep(2000);

@@ -125,7 +125,11 @@ function valueWrites(
     case 'HashValue':
       return hashWrites(db, key, value, ctx);
     case 'StreamValue':
-      return { row: 'stream', exact: true, commands: streamCommands(db, key, value, write.chunk, stream) };
+      return {
+        row: 'stream',
+        exact: true,
+        commands: streamCommands(db, key, value, write.chunk, stream, ctx.capabilities.streamIdOptions),
+      };
     case 'JsonValue':
       return jsonWrites(db, key, value, write.chunk, ctx);
     case 'SketchValue':

@@ -29,6 +29,7 @@ export function streamCommands(
   value: EventValueOf<'StreamValue'>,
   chunk: { index: number; count: number },
   state: StreamChunkState,
+  idOptions: boolean,
 ): RedisCommand[] {
   const out: RedisCommand[] = [];
   if (chunk.index === 0 && value.entries.length === 0) {
@@ -36,13 +37,20 @@ export function streamCommands(
     out.push(command(db, 'XADD', key, 'MAXLEN', 0, PLACEHOLDER_ID, 'f', 'v'));
   }
   for (const entry of value.entries) out.push(command(db, 'XADD', key, entry.id, ...entry.fields));
-  if (chunk.index === chunk.count - 1) out.push(xsetid(db, key, value));
+  if (chunk.index === chunk.count - 1) out.push(xsetid(db, key, value, idOptions));
   for (const group of value.groups) groupCommands(db, key, group, state, out);
   return out;
 }
 
-function xsetid(db: number, key: Buffer, value: EventValueOf<'StreamValue'>): RedisCommand {
+/** `idOptions`: the target's XSETID takes the counters (not Dragonfly's: the last id only). */
+function xsetid(
+  db: number,
+  key: Buffer,
+  value: EventValueOf<'StreamValue'>,
+  idOptions: boolean,
+): RedisCommand {
   const args: (Buffer | string | number)[] = [key, value.lastId];
+  if (!idOptions) return command(db, 'XSETID', ...args);
   if (value.entriesAdded !== null) args.push('ENTRIESADDED', value.entriesAdded);
   if (value.maxDeletedId !== null) args.push('MAXDELETEDID', value.maxDeletedId);
   return command(db, 'XSETID', ...args);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { EventValue, SnapshotRecord } from '../../../src/events/model';
 import { Applier } from '../../../src/sink/applier';
 import type { Translation } from '../../../src/sink/translate/context';
-import { b, context, event, NOW, redis74, text } from './support';
+import { b, context, dragonflyTarget, event, NOW, redis74, text } from './support';
 
 function record(value: EventValue, options: Partial<SnapshotRecord> = {}): SnapshotRecord {
   return {
@@ -128,6 +128,24 @@ test('streams: entries, XSETID, groups with ENTRIESREAD, consumers, PEL with tim
     'db1 XGROUP CREATE k g 5-1 ENTRIESREAD 2',
     'db1 XGROUP CREATECONSUMER k g c',
     'db1 XCLAIM k g c 0 5-1 FORCE TIME 1234 RETRYCOUNT 2 JUSTID',
+  ]);
+});
+
+test('streams into a Dragonfly target: XSETID with the last id only (its XSETID takes no counters)', () => {
+  const value: EventValue = {
+    type: 'StreamValue',
+    entries: [{ id: '5-1', fields: [b('f'), b('v')] }],
+    length: 1,
+    lastId: '7-0',
+    firstId: '5-1',
+    maxDeletedId: '6-0',
+    entriesAdded: 3,
+    groups: [],
+  };
+  assert.deepStrictEqual(plan(applier(context({ capabilities: dragonflyTarget() })), record(value)), [
+    'db1 DEL k',
+    'db1 XADD k 5-1 f v',
+    'db1 XSETID k 7-0',
   ]);
 });
 

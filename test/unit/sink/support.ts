@@ -33,8 +33,11 @@ const BASE_COMMANDS = [
   'GEORADIUSBYMEMBER',
 ];
 
-/** COMMAND entries [name, arity, flags, first, last, step] for a few commands with their key specs. */
-function commandReply(names: string[]): unknown[] {
+/**
+ * COMMAND entries [name, arity, flags, first, last, step] for a few commands with their key specs;
+ * every arity is variable unless `arities` says otherwise.
+ */
+function commandReply(names: string[], arities: Record<string, number> = {}): unknown[] {
   const specs: Record<string, [number, number, number, string[]]> = {
     MSET: [1, -1, 2, []],
     DEL: [1, -1, 1, []],
@@ -42,7 +45,7 @@ function commandReply(names: string[]): unknown[] {
   };
   return names.map((n) => {
     const [first, last, step, flags] = specs[n] ?? [1, 1, 1, []];
-    return [n.toLowerCase(), -2, flags, first, last, step];
+    return [n.toLowerCase(), arities[n] ?? -2, flags, first, last, step];
   });
 }
 
@@ -55,6 +58,15 @@ export function redis74(): TargetCapabilities {
     'redis_version:7.4.1\r\n',
     commandReply([...BASE_COMMANDS, 'HPEXPIREAT', 'HPERSIST']),
     [],
+  );
+}
+
+/** Dragonfly v1.40.1 as a target: no HPEXPIREAT, an XSETID of fixed arity (key and id only). */
+export function dragonflyTarget(): TargetCapabilities {
+  return capabilitiesFrom(
+    'redis_version:7.4.0\r\ndragonfly_version:df-v1.40.1\r\n',
+    commandReply(BASE_COMMANDS, { XSETID: 3 }),
+    [['name', 'ReJSON', 'ver', 20808]],
   );
 }
 
