@@ -50,7 +50,9 @@ test('a second broker on a port that is taken fails, names the port, quotes its 
   );
   assert.ok(failure.logLines.some((line) => /ERROR|Exception/.test(line)));
   assert.ok(failure.pid !== undefined && !isAlive(failure.pid), 'the failed broker process is gone');
-  assert.deepEqual(processesMatching('kafka.Kafka'), brokersBefore);
+  // brokers of other processes on the machine may come and go meanwhile: only a new one is a leak
+  const leaked = processesMatching('kafka.Kafka').filter((pid) => !brokersBefore.includes(pid));
+  assert.deepEqual(leaked, []);
 });
 
 test('a missing java binary gives the Java error before anything starts', async () => {
