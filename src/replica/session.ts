@@ -86,6 +86,10 @@ export class ReplicaSession {
   private forceFullSync = false;
   private attempts = 0;
   private barrier: { pending: Set<number>; done: Promise<void> } | null = null;
+  /** the owner asked to pause reading (applies to flows opened later too) */
+  private readingPaused = false;
+  /** when reading last resumed: a paused stretch is not a stall of the master */
+  private readingResumedAt = 0;
 
   constructor(
     private readonly options: ReplicaSessionOptions,
@@ -108,6 +112,34 @@ export class ReplicaSession {
   /** Per-flow counters and next LSN, for metrics. */
   flowStats(): { flowId: number; counters: FlowCounters; nextLsn: number | null }[] {
     return this.flows.map((f) => ({ flowId: f.flowId, counters: { ...f.counters }, nextLsn: f.lsn.nextLsn }));
+  }
+
+  /**
+   * Stops reading every flow socket (back-pressure: the master's writes wait, it serves us slower).
+   * Only for a full sync: the master drops a replica whose writes do not complete for its
+   * replication_timeout, so the owner must resume well before that (see unreadForMs).
+   */
+  pauseReading(): void {
+    if (this.readingPaused) return;
+    this.readingPaused = true;
+    const now = Date.now();
+    for (const f of this.flows) f.pauseReading(now);
+  }
+
+  resumeReading(): void {
+    if (!this.readingPaused) return;
+    this.readingPaused = false;
+    this.readingResumedAt = Date.now();
+    for (const f of this.flows) f.resumeReading();
+  }
+
+  get isReadingPaused(): boolean {
+    return this.readingPaused;
+  }
+
+  /** The longest any flow socket has gone unread because reading is paused (0 while reading). */
+  unreadForMs(nowMs: number): number {
+    return Math.max(0, ...this.flows.map((f) => f.unreadForMs(nowMs)));
   }
 
   start(): void {
@@ -289,12 +321,14 @@ export class ReplicaSession {
         ),
     );
     await Promise.all(this.flows.map((f) => f.open()));
+    if (this.readingPaused) for (const f of this.flows) f.pauseReading(Date.now());
     return this.flows;
   }
 
   /**
    * While the full sync runs, no byte on any flow for fullSyncStallTimeoutMs fails the attempt.
-   * (No such timeout in stable sync: an idle master sends nothing at all, spec 5.3.)
+   * (No such timeout in stable sync: an idle master sends nothing at all, spec 5.3.) While reading is
+   * paused by the owner nothing arrives by design: that time does not count.
    */
   private watchFullSyncStall(flows: FlowConnection[], failWith: (e: Error) => void): () => void {
     const stallMs = this.options.fullSyncStallTimeoutMs;
@@ -302,7 +336,8 @@ export class ReplicaSession {
     const startedAt = Date.now();
     const timer = setInterval(
       () => {
-        const last = Math.max(startedAt, ...flows.map((f) => f.counters.lastDataAt));
+        if (this.readingPaused) return;
+        const last = Math.max(startedAt, this.readingResumedAt, ...flows.map((f) => f.counters.lastDataAt));
         if (Date.now() - last > stallMs) {
           failWith(
             new ReplicationError({
