@@ -86,8 +86,6 @@ export class ReplicaSession {
   private forceFullSync = false;
   private attempts = 0;
   private barrier: { pending: Set<number>; done: Promise<void> } | null = null;
-  /** the owner asked to pause reading (applies to flows opened later too) */
-  private readingPaused = false;
   /** when reading last resumed: a paused stretch is not a stall of the master */
   private readingResumedAt = 0;
 
@@ -115,26 +113,19 @@ export class ReplicaSession {
   }
 
   /**
-   * Stops reading every flow socket (back-pressure: the master's writes wait, it serves us slower).
-   * Only for a full sync: the master drops a replica whose writes do not complete for its
-   * replication_timeout, so the owner must resume well before that (see unreadForMs).
+   * Stops reading one flow socket (back-pressure: the master's writes wait, it serves us slower).
+   * Flows are paused one by one, each after it delivered, so every flow is read in every round: the
+   * master drops a replica whose writes to any flow do not complete for its replication_timeout, so
+   * the owner must also resume well before that (see unreadForMs).
    */
-  pauseReading(): void {
-    if (this.readingPaused) return;
-    this.readingPaused = true;
-    const now = Date.now();
-    for (const f of this.flows) f.pauseReading(now);
+  pauseFlow(flowId: number): void {
+    this.flows[flowId]?.pauseReading(Date.now());
   }
 
+  /** Reads every flow again. */
   resumeReading(): void {
-    if (!this.readingPaused) return;
-    this.readingPaused = false;
     this.readingResumedAt = Date.now();
     for (const f of this.flows) f.resumeReading();
-  }
-
-  get isReadingPaused(): boolean {
-    return this.readingPaused;
   }
 
   /** The longest any flow socket has gone unread because reading is paused (0 while reading). */
@@ -321,7 +312,6 @@ export class ReplicaSession {
         ),
     );
     await Promise.all(this.flows.map((f) => f.open()));
-    if (this.readingPaused) for (const f of this.flows) f.pauseReading(Date.now());
     return this.flows;
   }
 
@@ -336,7 +326,8 @@ export class ReplicaSession {
     const startedAt = Date.now();
     const timer = setInterval(
       () => {
-        if (this.readingPaused) return;
+        const now = Date.now();
+        if (flows.some((f) => f.unreadForMs(now) > 0)) return;
         const last = Math.max(startedAt, this.readingResumedAt, ...flows.map((f) => f.counters.lastDataAt));
         if (Date.now() - last > stallMs) {
           failWith(

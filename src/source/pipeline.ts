@@ -9,6 +9,7 @@
  */
 import type { EventCodec } from '../events/codec';
 import type { SnapshotReason } from '../events/model';
+import { TopicError } from '../kafka/topic';
 import type { Logger } from '../observability/logger';
 import type { PositionedItem } from '../replica/flow';
 import {
@@ -307,7 +308,7 @@ export class SourcePipeline {
       return;
     }
     this.enqueue(this.builder.items(flowId, items, Date.now()));
-    this.checkFlowControl();
+    this.checkFlowControl(flowId);
   }
 
   private heartbeat(): void {
@@ -316,8 +317,9 @@ export class SourcePipeline {
   }
 
   private enqueue(units: EventUnit[]): void {
+    const fullSync = this.session?.state === 'full-sync';
     for (const unit of bufferedUnits(this.slab, units, this.options.batchMaxEvents)) {
-      if (!this.buffer.push(unit)) {
+      if (!this.buffer.push(unit, fullSync)) {
         this.slab.discard();
         this.checkFlowControl();
         return;
@@ -326,7 +328,8 @@ export class SourcePipeline {
     }
   }
 
-  private checkFlowControl(): void {
+  /** `deliveredBy`: the flow whose items were just buffered (it is paused when reading pauses). */
+  private checkFlowControl(deliveredBy: number | null = null): void {
     const now = Date.now();
     const session = this.session;
     const action = flowControl(
@@ -345,7 +348,7 @@ export class SourcePipeline {
     );
     switch (action) {
       case 'pause':
-        return this.pauseReading(now);
+        return this.pauseReading(now, deliveredBy);
       case 'resume':
         return this.resumeReading(now);
       case 'detach-buffer-full':
@@ -358,13 +361,15 @@ export class SourcePipeline {
       case 'reattach':
         return this.reattach();
       case 'none':
+        // while reading is paused, every flow that still delivers is paused in turn
+        if (this.pausedAt !== null && deliveredBy !== null) session?.pauseFlow(deliveredBy);
         return;
     }
   }
 
-  private pauseReading(now: number): void {
+  private pauseReading(now: number, deliveredBy: number | null): void {
     this.pausedAt = now;
-    this.session?.pauseReading();
+    if (deliveredBy !== null) this.session?.pauseFlow(deliveredBy);
     this.deps.metrics.readingPaused.set(1);
     const message =
       `reading paused for Kafka: ${this.behind()}; the master serves the full sync at Kafka's pace ` +
@@ -431,7 +436,7 @@ export class SourcePipeline {
       if (this.buffer.events < batchMaxEvents && lingerMs > 0 && !this.stopping) await sleep(lingerMs);
       const batch = this.buffer.peek(batchMaxEvents);
       if (this.requiredPartitions > this.ensuredPartitions) {
-        await this.options.ensurePartitions(this.requiredPartitions);
+        await this.ensurePartitions(this.requiredPartitions);
         this.ensuredPartitions = this.requiredPartitions;
       }
       if (batch.some((u) => u.count > 0)) {
@@ -460,6 +465,26 @@ export class SourcePipeline {
     }
   }
 
+  /**
+   * Makes sure the topic has the partitions, retrying while Kafka does not answer (an unreachable
+   * broker is waited for like a failed send; a topic Kafka refuses stops the source).
+   */
+  private async ensurePartitions(partitions: number): Promise<void> {
+    for (let delayMs = ENSURE_RETRY_INITIAL_MS; ; delayMs = Math.min(delayMs * 2, ENSURE_RETRY_MAX_MS)) {
+      try {
+        await this.options.ensurePartitions(partitions);
+        return;
+      } catch (error) {
+        if (error instanceof TopicError || Date.now() > this.giveUpAt) throw error;
+        this.deps.logger.warn(
+          `could not make sure the topic has ${partitions} partitions (${(error as Error).message}): ` +
+            `is Kafka reachable? retrying in ${delayMs} ms`,
+        );
+        await sleep(delayMs);
+      }
+    }
+  }
+
   private noteResumable(): void {
     if (this.resumable) return;
     const resume = this.committed.resume(this.flowCount);
@@ -481,6 +506,9 @@ export class SourcePipeline {
     this.checkFlowControl();
   }
 }
+
+const ENSURE_RETRY_INITIAL_MS = 500;
+const ENSURE_RETRY_MAX_MS = 10_000;
 
 /** How often the flow-control rules are checked besides after every read and commit. */
 const CONTROL_INTERVAL_MS = 250;
