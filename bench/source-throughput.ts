@@ -15,7 +15,7 @@ import { startKafkaBroker, type KafkaBroker } from '../src/localstack/kafka-brok
 import { createLogger } from '../src/observability/logger';
 import { FlowStreamParser } from '../src/protocol/flow-parser';
 import { EventCodec } from '../src/events/codec';
-import { bufferedUnit } from '../src/source/buffered-unit';
+import { bufferedUnits } from '../src/source/buffered-unit';
 import { EventBuilder } from '../src/source/event-builder';
 import { MessageSlab } from '../src/source/message-slab';
 import { sourceMetrics } from '../src/source/metrics';
@@ -59,7 +59,8 @@ async function buildSeconds(flows: FixtureFlow[]): Promise<{ seconds: number; ev
     const parser = new FlowStreamParser({ flowId: flow.flowId, start: flow.start, eofToken: flow.eofToken });
     for (const chunk of flow.chunks) {
       const items = parser.feed(chunk).map((item) => ({ item, lsn: null }));
-      for (const unit of builder.items(flow.flowId, items, 0)) events += bufferedUnit(slab, unit).count;
+      for (const unit of bufferedUnits(slab, builder.items(flow.flowId, items, 0), 1000))
+        events += unit.count;
     }
   }
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, events };

@@ -31,6 +31,8 @@ export interface SourceConfig {
     ackIntervalMs: number;
     keepAliveMs: number;
     reconnect: { initialDelayMs: number; maxDelayMs: number; maxAttempts: number };
+    maxUnreadMs: number;
+    kafkaStallDetachMs: number;
     stopTimeoutMs: number;
   };
   kafka: KafkaConnectionConfig & {
@@ -104,6 +106,16 @@ export const sourceConfig: ConfigDefinition<SourceConfig> = defineConfig<SourceC
           format: 'whole-number',
         }),
       },
+      maxUnreadMs: ms(
+        'full sync: while reading is paused for Kafka, read each flow again after this long whenever Kafka made some room (the master drops a replica whose writes wait for its --replication_timeout, 30 s)',
+        5000,
+        1,
+      ),
+      kafkaStallDetachMs: ms(
+        "full sync: while reading is paused for Kafka, let go of the master when Kafka committed nothing for this long; keep it well below the master's --replication_timeout (30 s)",
+        20000,
+        1,
+      ),
       stopTimeoutMs: ms(
         'on SIGINT/SIGTERM: time allowed to publish what is buffered and close cleanly before exiting anyway',
         30000,
@@ -161,7 +173,7 @@ export const sourceConfig: ConfigDefinition<SourceConfig> = defineConfig<SourceC
     },
     buffer: {
       maxBytes: option({
-        doc: 'bytes of events held between the master and Kafka; when full, the source lets go of the master (never stalling it) and resumes once Kafka caught up',
+        doc: 'bytes of events held between the master and Kafka (bounds the memory they take); a full sync pauses reading at 3/4 of it and resumes at 1/2; in stable sync a full buffer makes the source let go of the master and resume once Kafka caught up',
         default: 256 * 1024 * 1024,
         format: 'whole-number',
         min: 1024 * 1024,

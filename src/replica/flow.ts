@@ -60,8 +60,9 @@ export interface FlowCounters {
 
 /**
  * One FLOW connection (spec 2): AUTH, `DFLY FLOW`, then the flow's byte stream through the parser,
- * LSN bookkeeping, and `REPLCONF ACK`s in stable sync. Never pauses reading: a flow that is not
- * drained stalls the master.
+ * LSN bookkeeping, and `REPLCONF ACK`s in stable sync. Reading pauses only when the session's owner
+ * asks (a full sync read at Kafka's pace); how long the socket has gone unread is tracked, because the
+ * master drops a replica whose writes do not complete for its replication_timeout.
  */
 export class FlowConnection {
   readonly counters: FlowCounters = { bytes: 0, entries: 0, journalRecords: 0, lastDataAt: 0 };
@@ -73,6 +74,8 @@ export class FlowConnection {
   private acking = false;
   private stopping = false;
   private failed = false;
+  /** when reading was paused (epoch ms); null while reading */
+  private pausedAt: number | null = null;
   mode: FlowSyncMode | null = null;
 
   constructor(
@@ -131,6 +134,24 @@ export class FlowConnection {
     });
     if (rest.length > 0) this.onData(rest);
     return mode;
+  }
+
+  /** Stops reading the socket (the master's writes to it then wait): back-pressure during a full sync. */
+  pauseReading(nowMs: number): void {
+    if (this.pausedAt !== null || this.stopping) return;
+    this.pausedAt = nowMs;
+    this.socket?.pause();
+  }
+
+  resumeReading(): void {
+    if (this.pausedAt === null) return;
+    this.pausedAt = null;
+    this.socket?.resume();
+  }
+
+  /** How long the socket has gone unread because reading is paused (0 while reading). */
+  unreadForMs(nowMs: number): number {
+    return this.pausedAt === null ? 0 : nowMs - this.pausedAt;
   }
 
   /** Stable sync began (STARTSTABLE answered): ACK now, then on the interval (spec 6). */
@@ -233,6 +254,7 @@ export class FlowConnection {
    * then destroy. Bounded by `deadline` (epoch ms); never an RST while the master may be writing.
    */
   async close(deadline: number): Promise<void> {
+    this.resumeReading();
     this.stopping = true;
     this.stopAcks();
     if (this.socket) await closeGracefully(this.socket, deadline, false);

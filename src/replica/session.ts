@@ -86,6 +86,8 @@ export class ReplicaSession {
   private forceFullSync = false;
   private attempts = 0;
   private barrier: { pending: Set<number>; done: Promise<void> } | null = null;
+  /** when reading last resumed: a paused stretch is not a stall of the master */
+  private readingResumedAt = 0;
 
   constructor(
     private readonly options: ReplicaSessionOptions,
@@ -108,6 +110,27 @@ export class ReplicaSession {
   /** Per-flow counters and next LSN, for metrics. */
   flowStats(): { flowId: number; counters: FlowCounters; nextLsn: number | null }[] {
     return this.flows.map((f) => ({ flowId: f.flowId, counters: { ...f.counters }, nextLsn: f.lsn.nextLsn }));
+  }
+
+  /**
+   * Stops reading one flow socket (back-pressure: the master's writes wait, it serves us slower).
+   * Flows are paused one by one, each after it delivered, so every flow is read in every round: the
+   * master drops a replica whose writes to any flow do not complete for its replication_timeout, so
+   * the owner must also resume well before that (see unreadForMs).
+   */
+  pauseFlow(flowId: number): void {
+    this.flows[flowId]?.pauseReading(Date.now());
+  }
+
+  /** Reads every flow again. */
+  resumeReading(): void {
+    this.readingResumedAt = Date.now();
+    for (const f of this.flows) f.resumeReading();
+  }
+
+  /** The longest any flow socket has gone unread because reading is paused (0 while reading). */
+  unreadForMs(nowMs: number): number {
+    return Math.max(0, ...this.flows.map((f) => f.unreadForMs(nowMs)));
   }
 
   start(): void {
@@ -294,7 +317,8 @@ export class ReplicaSession {
 
   /**
    * While the full sync runs, no byte on any flow for fullSyncStallTimeoutMs fails the attempt.
-   * (No such timeout in stable sync: an idle master sends nothing at all, spec 5.3.)
+   * (No such timeout in stable sync: an idle master sends nothing at all, spec 5.3.) While reading is
+   * paused by the owner nothing arrives by design: that time does not count.
    */
   private watchFullSyncStall(flows: FlowConnection[], failWith: (e: Error) => void): () => void {
     const stallMs = this.options.fullSyncStallTimeoutMs;
@@ -302,7 +326,9 @@ export class ReplicaSession {
     const startedAt = Date.now();
     const timer = setInterval(
       () => {
-        const last = Math.max(startedAt, ...flows.map((f) => f.counters.lastDataAt));
+        const now = Date.now();
+        if (flows.some((f) => f.unreadForMs(now) > 0)) return;
+        const last = Math.max(startedAt, this.readingResumedAt, ...flows.map((f) => f.counters.lastDataAt));
         if (Date.now() - last > stallMs) {
           failWith(
             new ReplicationError({

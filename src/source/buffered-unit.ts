@@ -8,16 +8,45 @@ import type { MessageSlab } from './message-slab';
  */
 export const UNIT_OVERHEAD_BYTES = 270;
 
-/** A built unit, whose events the builder wrote into `slab`, as a buffered unit (partition = flow). */
-export function bufferedUnit(slab: MessageSlab, unit: EventUnit): BufferedUnit {
-  const data = slab.take(unit.events.length);
-  const last = unit.events[unit.events.length - 1]?.source;
+/**
+ * Built units as buffered units (partition = flow). Consecutive units of one flow become one buffered
+ * unit of at most `maxEvents` events (more only when a single unit holds more): a snapshot key is
+ * one small unit, and its own buffered unit would cost more in overhead than its encoded bytes. The
+ * merged unit keeps the last unit's position and is published atomically like each of its parts.
+ */
+export function* bufferedUnits(
+  slab: MessageSlab,
+  units: EventUnit[],
+  maxEvents: number,
+): Generator<BufferedUnit> {
+  for (let start = 0; start < units.length;) {
+    const flow = units[start]!.flow;
+    let events = units[start]!.events.length;
+    let end = start + 1;
+    while (
+      end < units.length &&
+      units[end]!.flow === flow &&
+      events + units[end]!.events.length <= maxEvents
+    ) {
+      events += units[end]!.events.length;
+      end++;
+    }
+    yield bufferedUnit(slab, units.slice(start, end), events);
+    start = end;
+  }
+}
+
+/** One run of units of one flow, whose `count` events the builder wrote into `slab`, as a buffered unit. */
+function bufferedUnit(slab: MessageSlab, run: EventUnit[], count: number): BufferedUnit {
+  const data = slab.take(count);
+  let last: EventUnit['events'][number]['source'] | undefined;
+  for (const unit of run) last = unit.events.at(-1)?.source ?? last;
   return {
-    flow: unit.flow,
+    flow: run[0]!.flow,
     data,
-    count: unit.events.length,
+    count,
     bytes: data.length + UNIT_OVERHEAD_BYTES,
-    position: unit.position,
+    position: run[run.length - 1]!.position,
     lastKey: last ? { epoch: last.epoch, lsn: last.lsn, index: last.index } : null,
   };
 }

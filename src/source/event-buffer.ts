@@ -71,10 +71,14 @@ export class EventBuffer {
     return this.refusing;
   }
 
-  /** Adds a unit unless it would exceed the limit (or the buffer is refusing); never waits. */
-  push(unit: BufferedUnit): boolean {
+  /**
+   * Adds a unit unless it would exceed the limit (or the buffer is refusing); never waits. With
+   * `mayExceed` it is accepted over the limit: a full sync pauses the socket that delivered it, so
+   * the excess is bounded by what one read of each flow yields.
+   */
+  push(unit: BufferedUnit, mayExceed = false): boolean {
     if (this.refusing) return false;
-    if (this.bytesHeld + unit.bytes > this.maxBytes && this.units > 0) {
+    if (!mayExceed && this.bytesHeld + unit.bytes > this.maxBytes && this.units > 0) {
       this.refusing = true;
       return false;
     }

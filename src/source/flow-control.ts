@@ -1,30 +1,72 @@
 /**
- * When the source lets go of the master and when it comes back. Detaching (a graceful stop of the
- * replica session) is how the source avoids stalling the master when Kafka cannot keep up: the master
- * is never made to wait for us; it keeps a backlog, or we full-sync again later.
+ * How the source keeps pace with Kafka without losing the master (facts from Dragonfly v1.40.1,
+ * checked on a live master, see docs/source.md):
+ * - During a full sync the master serves a replica that reads slowly simply more slowly; it cancels
+ *   the sync only when a write to a flow has not completed for its replication_timeout (30 s). So
+ *   the source reads at Kafka's pace: it pauses reading above a high-water mark of the buffer and
+ *   resumes below a low-water mark, and never leaves a socket unread for long while Kafka moves.
+ *   It lets go of the master (detaches) only when Kafka makes no progress at all for a while.
+ * - In stable sync a replica that does not drain its flows makes the master's writers wait, so the
+ *   source reads promptly and detaches when the buffer cannot absorb the stream; it comes back with a
+ *   partial sync from the committed positions once Kafka caught up.
  */
 export interface FlowControlState {
   /** a replica session is running (or starting) */
   attached: boolean;
+  /** the session is in its full sync (the only phase in which reading may pause) */
+  fullSync: boolean;
+  /** reading the flow sockets is paused */
+  readingPaused: boolean;
   /** the buffer refused a unit */
   overflowed: boolean;
   /** the detached session has finished stopping */
   sessionStopped: boolean;
   /** bytes still waiting for Kafka */
   bufferedBytes: number;
+  /** the longest a flow socket has gone unread because reading is paused */
+  unreadForMs: number;
+  /** time since Kafka last committed something, or since reading paused if that is later */
+  kafkaIdleMs: number;
   /** a stop of the whole source was requested */
   stopping: boolean;
 }
 
-export type FlowControlAction = 'detach' | 'reattach' | 'none';
+export interface FlowControlLimits {
+  /** buffer bytes at which reading pauses (full sync) */
+  highWaterBytes: number;
+  /** buffer bytes at which reading resumes */
+  lowWaterBytes: number;
+  /** a paused socket is read again after this long whenever Kafka has made room below the high-water mark */
+  maxUnreadMs: number;
+  /** paused for Kafka and nothing committed for this long: detach (Kafka is down) */
+  kafkaStallDetachMs: number;
+}
+
+export type FlowControlAction =
+  'pause' | 'resume' | 'detach-buffer-full' | 'detach-kafka-stalled' | 'reattach' | 'none';
+
+/** The water marks for a buffer of `maxBytes`: pause at 3/4, resume at 1/2 (room for what one read yields). */
+export function waterMarks(maxBytes: number): Pick<FlowControlLimits, 'highWaterBytes' | 'lowWaterBytes'> {
+  return { highWaterBytes: Math.floor(maxBytes * 0.75), lowWaterBytes: Math.floor(maxBytes * 0.5) };
+}
 
 /**
  * Detach as soon as the buffer refused something (the events after it are gone, so the session must
- * restart from what Kafka has). Re-attach once everything buffered is committed: the committed
- * positions are then exactly where the new session has to start, partial sync or new epoch.
+ * restart from what Kafka has), or when Kafka stood still for kafkaStallDetachMs while reading was
+ * paused. Re-attach once everything buffered is committed: the committed positions are then exactly
+ * where the new session has to start, partial sync or new epoch.
  */
-export function flowControl(state: FlowControlState): FlowControlAction {
+export function flowControl(state: FlowControlState, limits: FlowControlLimits): FlowControlAction {
   if (state.stopping) return 'none';
-  if (state.attached) return state.overflowed ? 'detach' : 'none';
-  return state.sessionStopped && state.bufferedBytes === 0 ? 'reattach' : 'none';
+  if (!state.attached) return state.sessionStopped && state.bufferedBytes === 0 ? 'reattach' : 'none';
+  if (state.overflowed) return 'detach-buffer-full';
+  if (state.readingPaused) {
+    if (!state.fullSync) return 'resume';
+    if (state.kafkaIdleMs >= limits.kafkaStallDetachMs) return 'detach-kafka-stalled';
+    if (state.bufferedBytes <= limits.lowWaterBytes) return 'resume';
+    if (state.unreadForMs >= limits.maxUnreadMs && state.bufferedBytes < limits.highWaterBytes)
+      return 'resume';
+    return 'none';
+  }
+  return state.fullSync && state.bufferedBytes >= limits.highWaterBytes ? 'pause' : 'none';
 }

@@ -15,7 +15,15 @@ export function sourceMetrics() {
     publishFailures: counter('source_publish_failures_total', 'failed publish attempts (each is retried)'),
     detaches: counter(
       'source_detaches_total',
-      'times the source let go of the master because the buffer was full (it resumes when Kafka caught up)',
+      'times the source let go of the master (buffer full in stable sync, or Kafka stalled); it resumes when Kafka caught up',
+    ),
+    readingPaused: gauge(
+      'source_reading_paused',
+      "1 while reading from the master is paused for Kafka (full sync at Kafka's pace), else 0",
+    ),
+    readingPausedSeconds: counter(
+      'source_reading_paused_seconds_total',
+      'time reading from the master was paused for Kafka',
     ),
     attached: gauge('source_attached', '1 while the source replicates from the master, 0 while detached'),
     epoch: gauge('source_epoch', 'current snapshot epoch'),

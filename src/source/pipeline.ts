@@ -1,12 +1,15 @@
 /**
- * The source pipeline: replica session → event builder → bounded buffer → transactional publisher.
- * The session is never made to wait: what it delivers is built, encoded and buffered at once. When
- * the buffer is full the pipeline detaches (graceful stop of the session), keeps publishing, and
- * attaches again from the committed positions once everything is in Kafka (partial sync when the
- * master still has the backlog, else a new epoch). ACKs and resume positions are what Kafka has.
+ * The source pipeline: replica session → event builder → bounded event buffer → transactional publisher.
+ * What the session delivers is built, encoded and buffered at once. During a full sync the pipeline
+ * reads at Kafka's pace (it pauses the flow sockets above a high-water mark of the buffer); in stable
+ * sync it reads promptly. It detaches (graceful stop of the session) only when the buffer cannot absorb
+ * the stable stream or Kafka stands still, keeps publishing, and attaches again from the committed
+ * positions once everything is in Kafka (partial sync when the master still has the backlog, else a
+ * new epoch). See flow-control.ts. ACKs and resume positions are what Kafka has.
  */
 import type { EventCodec } from '../events/codec';
 import type { SnapshotReason } from '../events/model';
+import { TopicError } from '../kafka/topic';
 import type { Logger } from '../observability/logger';
 import type { PositionedItem } from '../replica/flow';
 import {
@@ -17,10 +20,10 @@ import {
   type SessionState,
   type SyncStart,
 } from '../replica/session';
-import { bufferedUnit } from './buffered-unit';
+import { bufferedUnits } from './buffered-unit';
 import { EventBuffer } from './event-buffer';
 import { EventBuilder, type EventUnit } from './event-builder';
-import { flowControl } from './flow-control';
+import { flowControl, waterMarks, type FlowControlLimits } from './flow-control';
 import { MessageSlab } from './message-slab';
 import type { SourceMetrics } from './metrics';
 import { CommittedPositions, type RecoveredState } from './positions';
@@ -35,6 +38,10 @@ export interface PipelineOptions {
   batchMaxEvents: number;
   lingerMs: number;
   heartbeatIntervalMs: number;
+  /** full sync, reading paused: a socket is read again after this long when Kafka made some room */
+  maxUnreadMs: number;
+  /** full sync, reading paused: detach when Kafka committed nothing for this long */
+  kafkaStallDetachMs: number;
   /** makes sure the topic has this many partitions (first sync with a master tells the flow count) */
   ensurePartitions: (flows: number) => Promise<void>;
 }
@@ -89,6 +96,15 @@ export class SourcePipeline {
   /** the current epoch's positions are all in Kafka (logged once per epoch) */
   private resumable = false;
   private readonly commitListeners = new Set<() => void>();
+  private readonly limits: FlowControlLimits;
+  private controlTimer: NodeJS.Timeout | null = null;
+  /** when Kafka last committed a batch (or the pipeline started) */
+  private lastCommitAt = Date.now();
+  /** when reading paused for Kafka; null while reading */
+  private pausedAt: number | null = null;
+  private pausedMsTotal = 0;
+  /** the current sync has logged its first pause (later ones go to debug) */
+  private pauseLogged = false;
 
   constructor(
     private readonly options: PipelineOptions,
@@ -99,6 +115,11 @@ export class SourcePipeline {
     this.slab = new MessageSlab(deps.codec);
     this.builder = new EventBuilder(options.sourceId, options.maxEventBytes, deps.recovered.start, this.slab);
     this.flowCount = deps.recovered.resume?.nextLsns.length ?? 0;
+    this.limits = {
+      ...waterMarks(options.bufferMaxBytes),
+      maxUnreadMs: options.maxUnreadMs,
+      kafkaStallDetachMs: options.kafkaStallDetachMs,
+    };
   }
 
   get currentSession(): ReplicaSession | null {
@@ -113,6 +134,12 @@ export class SourcePipeline {
     return this.attached;
   }
 
+  /** Whether reading is paused for Kafka, and the total time it was, in ms. */
+  readingPauses(nowMs: number): { paused: boolean; totalMs: number } {
+    const current = this.pausedAt === null ? 0 : nowMs - this.pausedAt;
+    return { paused: this.pausedAt !== null, totalMs: this.pausedMsTotal + current };
+  }
+
   /** Starts publishing and the first session (resuming from the recovered positions if any). */
   start(): void {
     this.publishing = this.publishLoop().catch((e: unknown) => this.fail(e as Error));
@@ -122,6 +149,9 @@ export class SourcePipeline {
       this.heartbeatTimer = setInterval(() => this.heartbeat(), every);
       this.heartbeatTimer.unref();
     }
+    // the unread and Kafka-stall limits run on time alone, also when nothing arrives or commits
+    this.controlTimer = setInterval(() => this.checkFlowControl(), CONTROL_INTERVAL_MS);
+    this.controlTimer.unref();
   }
 
   /** Resolves when a fatal error happened (rejects with it); never resolves otherwise. */
@@ -140,6 +170,7 @@ export class SourcePipeline {
     this.stopping = true;
     this.giveUpAt = deadline;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.controlTimer) clearInterval(this.controlTimer);
     await this.until(this.pushed, deadline);
     this.attached = false;
     await this.session?.stop();
@@ -184,6 +215,7 @@ export class SourcePipeline {
     this.attached = true;
     this.sessionStopped = false;
     this.offeredPosition = resume !== null;
+    this.pauseLogged = false;
     this.deps.metrics.attached.set(1);
     const createSession = this.deps.createSession ?? ((o, l) => new ReplicaSession(o, l));
     const session = createSession(
@@ -220,8 +252,9 @@ export class SourcePipeline {
         this.guard(() => this.onItems(flowId, items));
       },
       onStable: (info) => {
-        if (current())
-          log.info(`stable sync on all ${info.flowCount} flows (epoch ${this.builder.currentEpoch})`);
+        if (!current()) return;
+        log.info(`stable sync on all ${info.flowCount} flows (epoch ${this.builder.currentEpoch})`);
+        this.checkFlowControl();
       },
       onStateChange: (state: SessionState) => {
         if (current()) log.debug(`replica session: ${state}`);
@@ -275,6 +308,7 @@ export class SourcePipeline {
       return;
     }
     this.enqueue(this.builder.items(flowId, items, Date.now()));
+    this.checkFlowControl(flowId);
   }
 
   private heartbeat(): void {
@@ -283,8 +317,9 @@ export class SourcePipeline {
   }
 
   private enqueue(units: EventUnit[]): void {
-    for (const unit of units) {
-      if (!this.buffer.push(bufferedUnit(this.slab, unit))) {
+    const fullSync = this.session?.state === 'full-sync';
+    for (const unit of bufferedUnits(this.slab, units, this.options.batchMaxEvents)) {
+      if (!this.buffer.push(unit, fullSync)) {
         this.slab.discard();
         this.checkFlowControl();
         return;
@@ -293,27 +328,85 @@ export class SourcePipeline {
     }
   }
 
-  private checkFlowControl(): void {
-    const action = flowControl({
-      attached: this.attached,
-      overflowed: this.buffer.overflowed,
-      sessionStopped: this.sessionStopped,
-      bufferedBytes: this.buffer.bytes,
-      stopping: this.stopping || this.fatalError !== null,
-    });
-    if (action === 'detach') this.detach();
-    else if (action === 'reattach') this.reattach();
+  /** `deliveredBy`: the flow whose items were just buffered (it is paused when reading pauses). */
+  private checkFlowControl(deliveredBy: number | null = null): void {
+    const now = Date.now();
+    const session = this.session;
+    const action = flowControl(
+      {
+        attached: this.attached,
+        fullSync: session?.state === 'full-sync',
+        readingPaused: this.pausedAt !== null,
+        overflowed: this.buffer.overflowed,
+        sessionStopped: this.sessionStopped,
+        bufferedBytes: this.buffer.bytes,
+        unreadForMs: session?.unreadForMs(now) ?? 0,
+        kafkaIdleMs: now - Math.max(this.lastCommitAt, this.pausedAt ?? 0),
+        stopping: this.stopping || this.fatalError !== null,
+      },
+      this.limits,
+    );
+    switch (action) {
+      case 'pause':
+        return this.pauseReading(now, deliveredBy);
+      case 'resume':
+        return this.resumeReading(now);
+      case 'detach-buffer-full':
+        return this.detach('the event buffer is full (in stable sync the master must not wait for us)');
+      case 'detach-kafka-stalled':
+        return this.detach(
+          `Kafka committed nothing for ${Math.round((now - this.lastCommitAt) / 1000)} s while reading was paused ` +
+            '(the master drops a replica that leaves its writes waiting for its replication_timeout)',
+        );
+      case 'reattach':
+        return this.reattach();
+      case 'none':
+        // while reading is paused, every flow that still delivers is paused in turn
+        if (this.pausedAt !== null && deliveredBy !== null) session?.pauseFlow(deliveredBy);
+        return;
+    }
   }
 
-  private detach(): void {
+  private pauseReading(now: number, deliveredBy: number | null): void {
+    this.pausedAt = now;
+    if (deliveredBy !== null) this.session?.pauseFlow(deliveredBy);
+    this.deps.metrics.readingPaused.set(1);
+    const message =
+      `reading paused for Kafka: ${this.behind()}; the master serves the full sync at Kafka's pace ` +
+      `(reading resumes below ${this.limits.lowWaterBytes} bytes, or after ${this.limits.maxUnreadMs} ms when Kafka made room)`;
+    if (this.pauseLogged) this.deps.logger.debug(message);
+    else this.deps.logger.info(message);
+    this.pauseLogged = true;
+  }
+
+  private resumeReading(now: number): void {
+    const pausedMs = this.pausedAt === null ? 0 : now - this.pausedAt;
+    this.pausedAt = null;
+    this.pausedMsTotal += pausedMs;
+    this.deps.metrics.readingPaused.set(0);
+    this.deps.metrics.readingPausedSeconds.inc(pausedMs / 1000);
+    this.session?.resumeReading();
+    const message = `reading resumed after ${(pausedMs / 1000).toFixed(1)} s paused for Kafka: ${this.behind()}`;
+    if (pausedMs >= this.limits.maxUnreadMs) this.deps.logger.info(message);
+    else this.deps.logger.debug(message);
+  }
+
+  /** How far Kafka is behind the master: what the buffer holds, and the rates in and out. */
+  private behind(): string {
+    const rates = this.buffer.rates;
+    return (
+      `${this.buffer.events} events (${this.buffer.bytes} of ${this.buffer.maxBytes} bytes) waiting for Kafka; ` +
+      `in ${Math.round(rates.inBytesPerSecond)} B/s, out ${Math.round(rates.outBytesPerSecond)} B/s`
+    );
+  }
+
+  private detach(why: string): void {
+    if (this.pausedAt !== null) this.resumeReading(Date.now());
     this.attached = false;
     this.deps.metrics.attached.set(0);
     this.deps.metrics.detaches.inc();
-    const rates = this.buffer.rates;
     this.deps.logger.warn(
-      `the event buffer is full (${this.buffer.bytes} of ${this.buffer.maxBytes} bytes; in ${Math.round(rates.inBytesPerSecond)} B/s, ` +
-        `out ${Math.round(rates.outBytesPerSecond)} B/s): letting go of the master until Kafka has caught up, ` +
-        'then resuming from the committed positions',
+      `letting go of the master: ${why}; ${this.behind()}. Resuming from the committed positions once Kafka has caught up`,
     );
     void this.session?.stop();
   }
@@ -343,7 +436,7 @@ export class SourcePipeline {
       if (this.buffer.events < batchMaxEvents && lingerMs > 0 && !this.stopping) await sleep(lingerMs);
       const batch = this.buffer.peek(batchMaxEvents);
       if (this.requiredPartitions > this.ensuredPartitions) {
-        await this.options.ensurePartitions(this.requiredPartitions);
+        await this.ensurePartitions(this.requiredPartitions);
         this.ensuredPartitions = this.requiredPartitions;
       }
       if (batch.some((u) => u.count > 0)) {
@@ -360,6 +453,7 @@ export class SourcePipeline {
       }
       this.committed.commit(batch);
       this.buffer.remove(batch.length);
+      this.lastCommitAt = Date.now();
       this.committedUnits += batch.length;
       for (const u of batch) {
         const next = u.position.nextLsn;
@@ -368,6 +462,26 @@ export class SourcePipeline {
       this.noteResumable();
       for (const listener of [...this.commitListeners]) listener();
       this.checkFlowControl();
+    }
+  }
+
+  /**
+   * Makes sure the topic has the partitions, retrying while Kafka does not answer (an unreachable
+   * broker is waited for like a failed send; a topic Kafka refuses stops the source).
+   */
+  private async ensurePartitions(partitions: number): Promise<void> {
+    for (let delayMs = ENSURE_RETRY_INITIAL_MS; ; delayMs = Math.min(delayMs * 2, ENSURE_RETRY_MAX_MS)) {
+      try {
+        await this.options.ensurePartitions(partitions);
+        return;
+      } catch (error) {
+        if (error instanceof TopicError || Date.now() > this.giveUpAt) throw error;
+        this.deps.logger.warn(
+          `could not make sure the topic has ${partitions} partitions (${(error as Error).message}): ` +
+            `is Kafka reachable? retrying in ${delayMs} ms`,
+        );
+        await sleep(delayMs);
+      }
     }
   }
 
@@ -392,6 +506,12 @@ export class SourcePipeline {
     this.checkFlowControl();
   }
 }
+
+const ENSURE_RETRY_INITIAL_MS = 500;
+const ENSURE_RETRY_MAX_MS = 10_000;
+
+/** How often the flow-control rules are checked besides after every read and commit. */
+const CONTROL_INTERVAL_MS = 250;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

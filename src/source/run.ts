@@ -126,6 +126,8 @@ async function runWith(
       batchMaxEvents: config.batch.maxEvents,
       lingerMs: config.batch.lingerMs,
       heartbeatIntervalMs: config.heartbeat.intervalMs,
+      maxUnreadMs: config.replica.maxUnreadMs,
+      kafkaStallDetachMs: config.replica.kafkaStallDetachMs,
       ensurePartitions: async (flows) => {
         const partitions = await ensureTopic(
           admin,

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventBuffer, type BufferedUnit } from '../../../src/source/event-buffer';
-import { flowControl, type FlowControlState } from '../../../src/source/flow-control';
 
 function unit(flow: number, events: number, bytesPerEvent = 100): BufferedUnit {
   return {
@@ -89,26 +88,4 @@ test('rates and time-to-full follow what goes in and out', () => {
   assert.ok(outBytesPerSecond < 200, String(outBytesPerSecond));
   const expected = (100_000 - buffer.bytes) / (inBytesPerSecond - outBytesPerSecond);
   assert.ok(Math.abs(buffer.secondsToFull() - expected) < 1e-6);
-});
-
-const base: FlowControlState = {
-  attached: true,
-  overflowed: false,
-  sessionStopped: false,
-  bufferedBytes: 1000,
-  stopping: false,
-};
-
-test('flow control: detach when the buffer refused something, never because it is merely busy', () => {
-  assert.equal(flowControl(base), 'none');
-  assert.equal(flowControl({ ...base, overflowed: true }), 'detach');
-  assert.equal(flowControl({ ...base, overflowed: true, stopping: true }), 'none');
-});
-
-test('flow control: re-attach only once the session stopped and everything buffered is committed', () => {
-  const detached = { ...base, attached: false, overflowed: true };
-  assert.equal(flowControl({ ...detached, sessionStopped: false, bufferedBytes: 0 }), 'none');
-  assert.equal(flowControl({ ...detached, sessionStopped: true, bufferedBytes: 1 }), 'none');
-  assert.equal(flowControl({ ...detached, sessionStopped: true, bufferedBytes: 0 }), 'reattach');
-  assert.equal(flowControl({ ...detached, sessionStopped: true, bufferedBytes: 0, stopping: true }), 'none');
 });
