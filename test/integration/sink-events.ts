@@ -3,13 +3,22 @@
  * journal commands and markers, with chosen epochs, databases, txids and event times.
  */
 import { markerEvent } from '../../src/events/from-protocol';
-import type { ChangeEvent, EventPayload } from '../../src/events/model';
+import type { ChangeEvent, EventPayload, EventValue } from '../../src/events/model';
 
 export interface FlowWriter {
   /** every event written so far, in order */
   events: ChangeEvent[];
   /** a journal command; `at` = event time (default: now) */
   command(name: string, args: string[], options?: { db?: number; txid?: number; at?: number }): FlowWriter;
+  /**
+   * A snapshot record of one key whose value comes in these pieces (one chunk each: chunk 0
+   * replaces the key, the others append), all at one lsn.
+   */
+  record(
+    key: string,
+    pieces: EventValue[],
+    options?: { db?: number; expireAtMs?: number | null; at?: number },
+  ): FlowWriter;
   /** SnapshotStarted of `epoch` (the epoch of every event written after it) */
   snapshotStarted(epoch: number): FlowWriter;
   snapshotFinished(): FlowWriter;
@@ -59,6 +68,39 @@ export function flowWriter(flow: number, flows: number, epoch = 1): FlowWriter {
           timestampMs: at,
         },
         payload,
+      });
+      return writer;
+    },
+    record(key, pieces, options = {}) {
+      const position = source(options.at ?? Date.now());
+      pieces.forEach((value, index) => {
+        const bytes = value.type === 'StringValue' || value.type === 'JsonValue';
+        const payload: EventPayload = {
+          type: 'SnapshotRecord',
+          db: options.db ?? 0,
+          key: Buffer.from(key),
+          expireAtMs: options.expireAtMs ?? null,
+          flags: { sticky: false, mcFlags: null },
+          rdbType: 0,
+          value,
+          chunk: {
+            index,
+            count: pieces.length,
+            mode: index === 0 ? 'REPLACE' : bytes ? 'APPEND_BYTES' : 'APPEND_ELEMENTS',
+          },
+        };
+        writer.events.push({
+          source: {
+            ...position.origin,
+            phase: 'SNAPSHOT',
+            lsn: position.lsn,
+            index,
+            txid: null,
+            db: payload.db,
+            timestampMs: position.timestampMs,
+          },
+          payload,
+        });
       });
       return writer;
     },
