@@ -8,7 +8,14 @@
  * stores the position of the event that failed, so the stored position never passes an event that
  * was not applied. It is also a compare-and-set on the position: a batch built for another position
  * (a pipelined batch after a failure, a zombie consumer after a rebalance) applies only the events
- * at or above the stored position, or nothing if the position is behind what the batch expects.
+ * not applied yet, or nothing if the stored state is behind what the batch expects.
+ *
+ * Two things are stored: the position (where a restart reads from: the next event, or chunk 0 of a
+ * value still open) and, where it differs, the progress "<position> <offset> <command>": the next
+ * event to apply and the first of its commands not applied yet. The progress tells apart the chunks
+ * of an open value (which all store the same position) and the commands of an event that failed
+ * halfway: a retry or a re-read applies each command once, never again and never skipped. It counts
+ * only while its position is the stored one.
  *
  * Late expiries (docs/sink.md, "Replaying after the expiries"): the op
  * `__LATE_EXPIRY <n> <command...>` runs a command whose n-th argument is an absolute expiry in ms
@@ -16,25 +23,37 @@
  * given the expiry plus the late-expiry offset instead (far in the future: the key stays readable
  * and writable for the events that follow, and Redis itself drops that mark when a later command
  * replaces or removes the TTL) and is noted in the partition's late-expiry hash as "<db> <key>" →
- * expiry. The sweep (a batch that reaches the end of the partition) deletes every noted key that
- * still carries exactly its mark, and empties the hash.
+ * expiry (before the command runs, so that a failing note writes nothing; the hash lives in db 0
+ * whatever the event's db). `__JSON_FROM_STRING` turns a key's text into a RedisJSON document
+ * through a key of the sink's own (`<checkpoint key>:json-conversion`). The sweep (a batch that reaches the end of the partition) deletes every
+ * noted key that still carries exactly its mark, and empties the hash.
  *
  * ARGV: checkpoint key, position field, epoch field, expected position (-1 = none stored),
- * late-expiry hash, sweep (1/0), late-expiry offset, event count, then per event one argument
- * "<offset> <position after it> <epoch> <command count>", then per command one argument
+ * late-expiry hash, sweep (1/0), late-expiry offset, progress field, expected progress offset (the
+ * offset after the previous batch in flight, -1 = not pipelined), event count, then per event one
+ * argument "<offset> <position after it> <epoch> <command count>", then per command one argument
  * "<db> <argument count>" followed by the name and the arguments (fewer, bigger arguments: each
- * one costs the client and the script more than its bytes). Every
- * call goes through pcall so that a failure stops the batch instead of aborting the script halfway.
- * Reply: {status, position, failed event index, failed command index, error}, status OK | FAILED |
- * BEHIND.
+ * one costs the client and the script more than its bytes). Every call after the first write goes
+ * through pcall so that a failure stops the batch instead of aborting the script halfway.
+ * Reply: {status, position, failed event index, failed command index, error, sweep error}, status
+ * OK | FAILED | BEHIND.
  */
 export const APPLY_SCRIPT = `
 local ck, pf, ef = ARGV[1], ARGV[2], ARGV[3]
 local expected = tonumber(ARGV[4])
 local lateKey, sweep, lateOffset = ARGV[5], ARGV[6] == '1', tonumber(ARGV[7])
-local storedText = redis.call('HGET', ck, pf)
+local gf, expectedNext = ARGV[8], tonumber(ARGV[9])
+local state = redis.call('HMGET', ck, pf, gf)
+local storedText = state[1]
 local stored = storedText and tonumber(storedText) or -1
-if stored < expected then return {'BEHIND', storedText or '-1', -1, -1, ''} end
+local nextOffset, nextCommand = stored, 0
+if state[2] then
+  local p, o, c = string.match(state[2], '^(%d+) (%d+) (%d+)$')
+  if p and tonumber(p) == stored then nextOffset, nextCommand = tonumber(o), tonumber(c) end
+end
+if stored < expected or nextOffset < expectedNext then
+  return {'BEHIND', storedText or '-1', -1, -1, '', ''}
+end
 local time = redis.call('TIME')
 local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local current = '0'
@@ -85,61 +104,77 @@ local function run(at, argc)
     local t = tonumber(expiry)
     if t == nil or t > nowMs then return redis.pcall(unpack(ARGV, first, last)) end
     ARGV[atArg] = string.format('%.0f', t + lateOffset)
-    local r = redis.pcall(unpack(ARGV, first, last))
-    if not failed(r) then redis.call('HSET', lateKey, current .. ' ' .. ARGV[first + 1], expiry) end
-    return r
+    local db = current
+    local s = select('0')
+    if s ~= nil then return s end
+    local noted = redis.pcall('HSET', lateKey, db .. ' ' .. ARGV[first + 1], expiry)
+    if failed(noted) then return noted end
+    s = select(db)
+    if s ~= nil then return s end
+    return redis.pcall(unpack(ARGV, first, last))
   elseif name == '__JSON_FROM_STRING' then
-    local key = ARGV[at + 1]
+    -- the document is built aside and replaces the text only once it exists: a failing JSON.SET
+    -- leaves the text where it was
+    local key, aside = ARGV[at + 1], ck .. ':json-conversion'
     local text = redis.pcall('GET', key)
     if failed(text) or not text then return text end
-    local ttl = redis.pcall('PTTL', key)
-    redis.pcall('DEL', key)
-    local r = redis.pcall('JSON.SET', key, '$', text)
+    local r = redis.pcall('JSON.SET', aside, '$', text)
     if failed(r) then return r end
-    if type(ttl) == 'number' and ttl > 0 then redis.pcall('PEXPIRE', key, ttl) end
+    local ttl = redis.pcall('PTTL', key)
+    if type(ttl) == 'number' and ttl > 0 then redis.pcall('PEXPIRE', aside, ttl) end
+    local renamed = redis.pcall('RENAME', aside, key)
+    if failed(renamed) then return renamed end
     return r
   end
   return redis.pcall(unpack(ARGV, at, at + argc - 1))
 end
 
 local function sweepLateExpiries()
-  local noted = redis.call('HGETALL', lateKey)
+  local s = select('0')
+  if s ~= nil then return s.err end
+  local noted = redis.pcall('HGETALL', lateKey)
+  if failed(noted) then return noted.err end
   for j = 1, #noted, 2 do
     local space = string.find(noted[j], ' ', 1, true)
-    redis.call('SELECT', string.sub(noted[j], 1, space - 1))
-    local key = string.sub(noted[j], space + 1)
-    local mark = tonumber(noted[j + 1]) + lateOffset
-    local at = redis.pcall('PEXPIRETIME', key)
-    if failed(at) then
-      local ttl = redis.call('PTTL', key)
-      at = ttl >= 0 and nowMs + ttl or ttl
+    local mark = tonumber(noted[j + 1])
+    if space ~= nil and mark ~= nil and select(string.sub(noted[j], 1, space - 1)) == nil then
+      local key = string.sub(noted[j], space + 1)
+      mark = mark + lateOffset
+      local at = redis.pcall('PEXPIRETIME', key)
+      if failed(at) then
+        local ttl = redis.pcall('PTTL', key)
+        at = (type(ttl) == 'number' and ttl >= 0) and nowMs + ttl or -2
+      end
+      if math.abs(at - mark) <= 1 then redis.pcall('DEL', key) end
     end
-    if math.abs(at - mark) <= 1 then redis.call('DEL', key) end
   end
-  current = '-1'
-  redis.call('DEL', lateKey)
+  select('0')
+  redis.pcall('DEL', lateKey)
+  return ''
 end
 
-local n = tonumber(ARGV[8])
-local i = 9
+local n = tonumber(ARGV[10])
+local i = 11
 local position, epoch = stored, nil
 local failure = nil
 for e = 0, n - 1 do
   local offsetText, afterText, eventEpoch, countText = string.match(ARGV[i], '^(%d+) (%d+) (%d+) (%d+)$')
   local offset, after, count = tonumber(offsetText), tonumber(afterText), tonumber(countText)
   i = i + 1
-  local apply = offset >= stored
+  local apply = offset >= nextOffset
+  local from = offset == nextOffset and nextCommand or 0
   for c = 0, count - 1 do
     local db, argcText = string.match(ARGV[i], '^(%d+) (%d+)$')
     local argc = tonumber(argcText)
     i = i + 1
-    if apply and failure == nil then
+    if apply and c >= from and failure == nil then
       local s = select(db)
       if s ~= nil then failure = {e, c, s.err} end
       if failure == nil then
         local r = run(i, argc)
         if failed(r) then failure = {e, c, r.err} end
       end
+      if failure ~= nil then nextOffset, nextCommand = offset, c end
     end
     i = i + argc
   end
@@ -147,15 +182,22 @@ for e = 0, n - 1 do
   if apply then
     position = after
     epoch = eventEpoch
+    nextOffset, nextCommand = offset + 1, 0
   end
 end
-if sweep and failure == nil then sweepLateExpiries() end
+local sweepError = ''
+if sweep and failure == nil then sweepError = sweepLateExpiries() end
 if current ~= '0' then redis.call('SELECT', '0') end
 local positionText = string.format('%.0f', position)
-if position ~= stored then redis.call('HSET', ck, pf, positionText) end
-if epoch ~= nil and epoch ~= '' then redis.call('HSET', ck, ef, epoch) end
-if failure ~= nil then return {'FAILED', positionText, failure[1], failure[2], failure[3]} end
-return {'OK', positionText, -1, -1, ''}
+if position ~= stored then redis.pcall('HSET', ck, pf, positionText) end
+if epoch ~= nil and epoch ~= '' then redis.pcall('HSET', ck, ef, epoch) end
+if nextOffset ~= position or nextCommand ~= 0 then
+  redis.pcall('HSET', ck, gf, positionText .. string.format(' %.0f %d', nextOffset, nextCommand))
+elseif state[2] then
+  redis.pcall('HDEL', ck, gf)
+end
+if failure ~= nil then return {'FAILED', positionText, failure[1], failure[2], failure[3], sweepError} end
+return {'OK', positionText, -1, -1, '', sweepError}
 `;
 
 /**

@@ -25,6 +25,13 @@ export interface BatchRequest {
   epochField: string;
   /** the position this batch continues from; null when none is stored yet */
   expected: string | null;
+  /** the checkpoint field of the partition's progress inside an open value or a failed event */
+  progressField: string;
+  /**
+   * The offset after the last event of the batch sent before this one while its reply is pending
+   * (pipelined), else null: a stored progress below it means that batch did not get that far.
+   */
+  expectedNext: string | null;
   /** the partition's hash of keys given a late expiry (apply-script.ts) */
   lateExpiryKey: string;
   /** the batch reaches the end of what the partition holds: delete the keys whose late expiry stands */
@@ -32,10 +39,21 @@ export interface BatchRequest {
   events: BatchEvent[];
 }
 
+/** `sweepError`: why the late-expiry sweep could not run ('' when it ran or was not due) */
 export type BatchResult =
-  | { status: 'ok'; position: string }
-  /** events before `eventIndex` are applied; the position points at the failed event */
-  | { status: 'failed'; position: string; eventIndex: number; commandIndex: number; error: string }
+  | { status: 'ok'; position: string; sweepError: string }
+  /**
+   * Events before `eventIndex` are applied, and the commands of that event before `commandIndex`;
+   * the stored progress points at the failed command.
+   */
+  | {
+      status: 'failed';
+      position: string;
+      eventIndex: number;
+      commandIndex: number;
+      error: string;
+      sweepError: string;
+    }
   /** the stored position is behind what the batch expects: nothing was applied */
   | { status: 'behind'; position: string | null };
 
@@ -113,6 +131,8 @@ export class RedisStandaloneWriter {
       request.lateExpiryKey,
       request.sweepLateExpiries ? '1' : '0',
       String(LATE_EXPIRY_OFFSET_MS),
+      request.progressField,
+      request.expectedNext ?? '-1',
       String(request.events.length),
     ];
     for (const event of request.events) {
@@ -123,7 +143,7 @@ export class RedisStandaloneWriter {
       }
     }
     const reply = (await this.runScript(this.applySha, APPLY_SCRIPT, args)) as unknown[];
-    const [status, position, eventIndex, commandIndex, error] = reply.map((v) => String(v));
+    const [status, position, eventIndex, commandIndex, error, sweepError] = reply.map((v) => String(v));
     if (status === 'BEHIND')
       return { status: 'behind', position: position === '-1' ? null : (position as string) };
     if (status === 'FAILED') {
@@ -133,9 +153,10 @@ export class RedisStandaloneWriter {
         eventIndex: Number(eventIndex),
         commandIndex: Number(commandIndex),
         error: error ?? '',
+        sweepError: sweepError ?? '',
       };
     }
-    return { status: 'ok', position: position as string };
+    return { status: 'ok', position: position as string, sweepError: sweepError ?? '' };
   }
 
   async barrier(request: BarrierRequest): Promise<BarrierState> {
