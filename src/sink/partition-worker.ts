@@ -7,6 +7,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { SinkConfig } from '../config/sink';
 import type { EventCodec } from '../events/codec';
+import { ChunkSequenceError } from '../events/errors';
 import type { ChangeEvent } from '../events/model';
 import type { Logger } from '../observability/logger';
 import type {
@@ -168,16 +169,24 @@ export class PartitionWorker {
     try {
       if (message.value === null) throw new Error('the message has no value (a tombstone)');
       event = await this.deps.codec.decodeValue(message.value);
+    } catch (e) {
+      const what = (e as Error).message;
+      await this.refuse(message, control, 'decode-error', what, 'the event cannot be read as a change event');
+      return;
+    }
+    try {
       plan = this.deps.applier.plan(event, this.deps.now());
     } catch (e) {
-      await this.flush(control);
-      await this.eventFailed(
-        message,
-        'decode-error',
-        (e as Error).message,
-        'the event cannot be read as a change event',
-      );
-      this.push(message, null, []);
+      if (e instanceof ChunkSequenceError)
+        await this.refuse(message, control, 'chunk-sequence', e.what, e.hint);
+      else
+        await this.refuse(
+          message,
+          control,
+          'translation-error',
+          (e as Error).message,
+          'the sink could not translate this event: report it with the event (its partition and offset)',
+        );
       return;
     }
     this.count(plan);
@@ -232,6 +241,19 @@ export class PartitionWorker {
         this.push(message, event, []);
         return;
     }
+  }
+
+  /** An event that cannot be planned: what is queued is applied first, then errors.tolerance decides. */
+  private async refuse(
+    message: KafkaMessage,
+    control: BatchControl,
+    kind: string,
+    what: string,
+    hint: string,
+  ): Promise<void> {
+    await this.flush(control);
+    await this.eventFailed(message, kind, what, hint);
+    this.push(message, null, []);
   }
 
   /** Applies what is queued, then goes past the barrier if every flow has reached it, else stops here. */

@@ -171,3 +171,27 @@ test('a split JSON document whose conversion fails keeps its text (and is not de
   }
   assert.strictEqual(await redis.client.get('doc'), '{"a":1}');
 });
+
+test('a broken split command is dead-lettered as chunk-sequence, naming the reason; the next one applies', async () => {
+  await redis.client.flushall();
+  const w = flowWriter(0, 1)
+    .command('RPUSH', ['broken', 'a', 'b', 'c'], { chunks: 3 })
+    .command('RPUSH', ['whole', 'a', 'b', 'c'], { chunks: 2 })
+    .command('SET', ['after', '1']);
+  w.events.splice(1, 1); // chunk 1 of the first command is lost
+  const sink = await rig(w, { tolerance: 'all' });
+  try {
+    await sink.runToEnd();
+  } finally {
+    await sink.stop();
+  }
+  assert.strictEqual(await redis.client.exists('broken'), 0);
+  assert.deepStrictEqual(await redis.client.lrange('whole', 0, -1), ['a', 'b', 'c']);
+  assert.strictEqual(await redis.client.get('after'), '1');
+  const letters = sink.deadLetters.letters.map((l) => [l.at.offset, l.kind, l.reason]);
+  assert.deepStrictEqual(
+    letters.map(([offset, kind]) => [offset, kind]),
+    [['1', 'chunk-sequence']],
+  );
+  assert.match(String(letters[0]![2]), /out of order \(expected chunk 1 at index 1\)/);
+});

@@ -8,8 +8,12 @@ import type { ChangeEvent, EventPayload, EventValue } from '../../src/events/mod
 export interface FlowWriter {
   /** every event written so far, in order */
   events: ChangeEvent[];
-  /** a journal command; `at` = event time (default: now) */
-  command(name: string, args: string[], options?: { db?: number; txid?: number; at?: number }): FlowWriter;
+  /** a journal command; `at` = event time (default: now); `chunks` > 1: its arguments in that many chunks */
+  command(
+    name: string,
+    args: string[],
+    options?: { db?: number; txid?: number; at?: number; chunks?: number },
+  ): FlowWriter;
   /**
    * A snapshot record of one key whose value comes in these pieces (one chunk each: chunk 0
    * replaces the key, the others append), all at one lsn.
@@ -44,31 +48,35 @@ export function flowWriter(flow: number, flows: number, epoch = 1): FlowWriter {
   const writer: FlowWriter = {
     events: [],
     command(name, args, options = {}) {
-      const payload: EventPayload = {
-        type: 'JournalCommand',
-        db: options.db ?? 0,
-        command: name,
-        args: args.map((a) => Buffer.from(a)),
-        txid: options.txid ?? 0,
-        shardCount: flows,
-        inSnapshot: false,
-        multi: false,
-        chunk: { index: 0, count: 1, mode: 'REPLACE' },
-      };
+      const count = options.chunks ?? 1;
+      const per = Math.ceil(args.length / count);
       const at = options.at ?? Date.now();
       const position = source(at);
-      writer.events.push({
-        source: {
-          ...position.origin,
-          phase: position.phase,
-          lsn: position.lsn,
-          index: 0,
-          txid: payload.txid,
-          db: payload.db,
-          timestampMs: at,
-        },
-        payload,
-      });
+      for (let index = 0; index < count; index++) {
+        const payload: EventPayload = {
+          type: 'JournalCommand',
+          db: options.db ?? 0,
+          command: name,
+          args: args.slice(index * per, (index + 1) * per).map((a) => Buffer.from(a)),
+          txid: options.txid ?? 0,
+          shardCount: flows,
+          inSnapshot: false,
+          multi: false,
+          chunk: { index, count, mode: index === 0 ? 'REPLACE' : 'APPEND_ELEMENTS' },
+        };
+        writer.events.push({
+          source: {
+            ...position.origin,
+            phase: position.phase,
+            lsn: position.lsn,
+            index,
+            txid: payload.txid,
+            db: payload.db,
+            timestampMs: at,
+          },
+          payload,
+        });
+      }
       return writer;
     },
     record(key, pieces, options = {}) {
