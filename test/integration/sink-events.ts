@@ -23,6 +23,8 @@ export interface FlowWriter {
     pieces: EventValue[],
     options?: { db?: number; expireAtMs?: number | null; at?: number },
   ): FlowWriter;
+  /** an ExpiredKey event (Dragonfly <= v1.37 journals expiries so) */
+  expired(keys: string[], options?: { db?: number; at?: number }): FlowWriter;
   /** SnapshotStarted of `epoch` (the epoch of every event written after it) */
   snapshotStarted(epoch: number): FlowWriter;
   snapshotFinished(): FlowWriter;
@@ -109,6 +111,29 @@ export function flowWriter(flow: number, flows: number, epoch = 1): FlowWriter {
           },
           payload,
         });
+      });
+      return writer;
+    },
+    expired(keys, options = {}) {
+      const position = source(options.at ?? Date.now());
+      const db = options.db ?? 0;
+      writer.events.push({
+        source: {
+          ...position.origin,
+          phase: position.phase,
+          lsn: position.lsn,
+          index: 0,
+          txid: 0,
+          db,
+          timestampMs: position.timestampMs,
+        },
+        payload: {
+          type: 'ExpiredKey',
+          db,
+          keys: keys.map((k) => Buffer.from(k)),
+          txid: 0,
+          inSnapshot: false,
+        },
       });
       return writer;
     },

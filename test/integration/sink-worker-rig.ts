@@ -25,22 +25,26 @@ import {
 } from '../../src/targets/redis-standalone';
 
 /** What can go wrong between the sink and Redis around one apply call. */
-export type WriterFault = 'lose-request' | 'lose-reply' | 'kill-connection';
+export type WriterFault = 'lose-request' | 'lose-reply' | 'kill-connection' | 'oom';
 
-export const WRITER_FAULTS: WriterFault[] = ['lose-request', 'lose-reply', 'kill-connection'];
+export const WRITER_FAULTS: WriterFault[] = ['lose-request', 'lose-reply', 'kill-connection', 'oom'];
 
 /**
- * The sink's writer with faults injected at chosen apply calls (counted from 0 over the writer's
- * life): the request never reaches Redis, or the script runs and its reply is lost, or the
- * connection is killed by Redis (CLIENT KILL) right after the request was sent.
+ * The sink's writer with faults injected at chosen apply calls: the request never reaches Redis,
+ * or the script runs and its reply is lost, or the connection is killed by Redis (CLIENT KILL)
+ * right after the request was sent, or Redis is out of memory while the call runs (maxmemory 1:
+ * the script's first write fails with OOM).
  */
 export class FaultyWriter extends RedisStandaloneWriter {
   private readonly planned = new Map<number, WriterFault>();
   private calls = 0;
+  /** asked at every call without a planned fault */
+  chooser: () => WriterFault | null = () => null;
   readonly injected: Record<WriterFault, number> = {
     'lose-request': 0,
     'lose-reply': 0,
     'kill-connection': 0,
+    oom: 0,
   };
 
   constructor(
@@ -52,6 +56,8 @@ export class FaultyWriter extends RedisStandaloneWriter {
 
   static async open(url: string): Promise<FaultyWriter> {
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    // killed connections are intended here: the failed calls report them, the log need not
+    redis.on('error', () => undefined);
     await redis.connect();
     const writer = new FaultyWriter(redis, new Redis(url));
     await writer.loadScripts();
@@ -64,11 +70,12 @@ export class FaultyWriter extends RedisStandaloneWriter {
   }
 
   override async apply(request: BatchRequest): Promise<BatchResult> {
-    const fault = this.planned.get(this.calls);
+    const fault = this.planned.get(this.calls) ?? this.chooser();
     this.planned.delete(this.calls);
     this.calls++;
-    if (fault !== undefined) this.injected[fault]++;
+    if (fault !== undefined && fault !== null) this.injected[fault]++;
     if (fault === 'lose-request') throw new Error('Connection is closed. (injected: the request was lost)');
+    if (fault === 'oom') return this.outOfMemory(request);
     const reply = super.apply(request);
     if (fault === 'lose-reply') {
       await reply.catch(() => undefined);
@@ -79,6 +86,15 @@ export class FaultyWriter extends RedisStandaloneWriter {
       await this.admin.client('KILL', 'ADDR', `${local.localAddress}:${local.localPort}`).catch(() => 0);
     }
     return reply;
+  }
+
+  private async outOfMemory(request: BatchRequest): Promise<BatchResult> {
+    await this.admin.config('SET', 'maxmemory', '1');
+    try {
+      return await super.apply(request);
+    } finally {
+      await this.admin.config('SET', 'maxmemory', '0');
+    }
   }
 
   override async close(): Promise<void> {
@@ -159,9 +175,10 @@ export class SinkRig {
 
   async restart(): Promise<void> {
     await this.writer.close();
-    const injected = this.writer.injected;
+    const { injected, chooser } = this.writer;
     this.writer = await FaultyWriter.open(this.url);
     Object.assign(this.writer.injected, injected);
+    this.writer.chooser = chooser;
     for (const p of this.partitions) {
       p.worker = null;
       p.barrier = null;
