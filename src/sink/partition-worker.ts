@@ -20,6 +20,7 @@ import { opensValue, type Applier, type ApplyPlan } from './applier';
 import type { BarrierCoordinator, BarrierSpec } from './barrier';
 import {
   epochField,
+  lateExpiryCursorField,
   lateExpiryKey,
   nextOffset,
   offsetBefore,
@@ -108,18 +109,22 @@ export class PartitionWorker {
   private sentPosition: string | null = null;
   /** the offset after the last event of the last batch in flight */
   private sentNext: string | null = null;
+  /** the last batch reached the end and the sweep of the late-expiry hash has more steps */
+  private sweepMore = false;
   private pendingBytes = 0;
   private readonly loggedRows = new Set<string>();
   private readonly positionKey: string;
   private readonly epochKey: string;
   private readonly progressKey: string;
   private readonly lateExpiryKey: string;
+  private readonly lateExpiryCursorKey: string;
   private endOffset = '0';
 
   constructor(private readonly deps: WorkerDeps) {
     this.positionKey = positionField(deps.topic, deps.partition);
     this.epochKey = epochField(deps.topic, deps.partition);
     this.progressKey = progressField(deps.topic, deps.partition);
+    this.lateExpiryCursorKey = lateExpiryCursorField(deps.topic, deps.partition);
     this.lateExpiryKey = lateExpiryKey(deps.config.checkpoint.key, deps.topic, deps.partition);
   }
 
@@ -152,6 +157,7 @@ export class PartitionWorker {
           await this.send(control);
       }
       await this.flush(control);
+      await this.finishSweep();
       return { kind: 'done' };
     } catch (e) {
       if (e instanceof WaitAtBarrier) return { kind: 'barrier', offset: e.offset, spec: e.spec };
@@ -328,7 +334,7 @@ export class PartitionWorker {
   }
 
   private request(expected: string | null, batch: Pending[], expectedNext: string | null): BatchRequest {
-    const last = (batch[batch.length - 1] as Pending).message.offset;
+    const last = batch[batch.length - 1];
     return {
       checkpointKey: this.deps.config.checkpoint.key,
       positionField: this.positionKey,
@@ -337,9 +343,29 @@ export class PartitionWorker {
       progressField: this.progressKey,
       expectedNext,
       lateExpiryKey: this.lateExpiryKey,
-      sweepLateExpiries: !offsetBefore(nextOffset(last), this.endOffset),
+      lateExpiryCursorField: this.lateExpiryCursorKey,
+      // an empty batch continues the sweep of one that reached the end
+      sweepLateExpiries: last === undefined || !offsetBefore(nextOffset(last.message.offset), this.endOffset),
       events: batch.map((p) => p.event),
     };
+  }
+
+  /**
+   * The partition reached its end and the sweep of its late-expiry hash has more steps: takes them,
+   * one script call (with no events) each, so that no call blocks Redis for long. A failure leaves
+   * the rest to the next batch that reaches the end.
+   */
+  private async finishSweep(): Promise<void> {
+    while (this.sweepMore) {
+      const result = await this.deps.writer
+        .apply(this.request(this.position, [], null))
+        .catch((e: unknown) => e as Error);
+      if (result instanceof Error || result.status !== 'ok') {
+        this.sweepMore = false;
+        return;
+      }
+      this.sweepMore = result.sweepMore;
+    }
   }
 
   /** Applies what is queued; on return everything queued is applied or dead-lettered. */
@@ -368,12 +394,14 @@ export class PartitionWorker {
   private applied(
     batch: Pending[],
     count: number,
-    result: { position: string; sweepError: string },
+    result: { position: string; sweepError: string; sweepMore: boolean },
     control: BatchControl,
   ): void {
     sinkMetrics.batches.inc({ topic: this.deps.topic });
     this.position = result.position;
-    if (result.sweepError !== '') {
+    this.sweepMore = result.sweepMore;
+    if (result.sweepError !== '' && !this.loggedRows.has('late-expiry-sweep')) {
+      this.loggedRows.add('late-expiry-sweep');
       this.deps.logger.warn(
         { key: this.lateExpiryKey, error: result.sweepError },
         `the late-expiry hash ${this.lateExpiryKey} could not be swept (${result.sweepError}): keys whose expiry passed may stay with a TTL of centuries; delete that key if it is not a hash (the sink recreates it)`,

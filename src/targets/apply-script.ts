@@ -24,26 +24,34 @@
  * and writable for the events that follow, and Redis itself drops that mark when a later command
  * replaces or removes the TTL) and is noted in the partition's late-expiry hash as "<db> <key>" →
  * expiry (before the command runs, so that a failing note writes nothing; the hash lives in db 0
- * whatever the event's db). `__JSON_FROM_STRING` turns a key's text into a RedisJSON document
- * through a key of the sink's own (`<checkpoint key>:json-conversion`). The sweep (a batch that reaches the end of the partition) deletes every
- * noted key that still carries exactly its mark, and empties the hash.
+ * whatever the event's db). The hash is walked in bounded steps (HSCAN, its cursor in the
+ * checkpoint hash): a batch that wrote a note, or finds a walk begun, takes one step that drops the
+ * notes whose key no longer carries its mark, so the hash stays as small as the set of marked keys
+ * on a partition that never reaches its end. The sweep (a batch that reaches the end of the
+ * partition) takes a step that also deletes the noted keys still carrying exactly their mark; the
+ * caller repeats it (with no events) until the hash is empty. `__JSON_FROM_STRING` turns a key's
+ * text into a RedisJSON document through a key of the sink's own (`<checkpoint key>:json-conversion`).
  *
  * ARGV: checkpoint key, position field, epoch field, expected position (-1 = none stored),
  * late-expiry hash, sweep (1/0), late-expiry offset, progress field, expected progress offset (the
- * offset after the previous batch in flight, -1 = not pipelined), event count, then per event one
+ * offset after the previous batch in flight, -1 = not pipelined), late-expiry cursor field, notes
+ * per step, event count, then per event one
  * argument "<offset> <position after it> <epoch> <command count>", then per command one argument
  * "<db> <argument count>" followed by the name and the arguments (fewer, bigger arguments: each
  * one costs the client and the script more than its bytes). Every call after the first write goes
  * through pcall so that a failure stops the batch instead of aborting the script halfway.
- * Reply: {status, position, failed event index, failed command index, error, sweep error}, status
- * OK | FAILED | BEHIND.
+ * Reply: {status, position, failed event index, failed command index, error, sweep error, sweep
+ * has more to do ('1' / '')}, status OK | FAILED | BEHIND.
  */
 export const APPLY_SCRIPT = `
 local ck, pf, ef = ARGV[1], ARGV[2], ARGV[3]
 local expected = tonumber(ARGV[4])
 local lateKey, sweep, lateOffset = ARGV[5], ARGV[6] == '1', tonumber(ARGV[7])
 local gf, expectedNext = ARGV[8], tonumber(ARGV[9])
-local state = redis.call('HMGET', ck, pf, gf)
+local cf, lateStep = ARGV[10], tonumber(ARGV[11])
+local state = redis.call('HMGET', ck, pf, gf, cf)
+local cursor = state[3]
+local noted = false
 local storedText = state[1]
 local stored = storedText and tonumber(storedText) or -1
 local nextOffset, nextCommand = stored, 0
@@ -52,7 +60,7 @@ if state[2] then
   if p and tonumber(p) == stored then nextOffset, nextCommand = tonumber(o), tonumber(c) end
 end
 if stored < expected or nextOffset < expectedNext then
-  return {'BEHIND', storedText or '-1', -1, -1, '', ''}
+  return {'BEHIND', storedText or '-1', -1, -1, '', '', ''}
 end
 local time = redis.call('TIME')
 local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -107,8 +115,9 @@ local function run(at, argc)
     local db = current
     local s = select('0')
     if s ~= nil then return s end
-    local noted = redis.pcall('HSET', lateKey, db .. ' ' .. ARGV[first + 1], expiry)
-    if failed(noted) then return noted end
+    local note = redis.pcall('HSET', lateKey, db .. ' ' .. ARGV[first + 1], expiry)
+    if failed(note) then return note end
+    noted = true
     s = select(db)
     if s ~= nil then return s end
     return redis.pcall(unpack(ARGV, first, last))
@@ -129,32 +138,43 @@ local function run(at, argc)
   return redis.pcall(unpack(ARGV, at, at + argc - 1))
 end
 
-local function sweepLateExpiries()
-  local s = select('0')
-  if s ~= nil then return s.err end
-  local noted = redis.pcall('HGETALL', lateKey)
-  if failed(noted) then return noted.err end
-  for j = 1, #noted, 2 do
-    local space = string.find(noted[j], ' ', 1, true)
-    local mark = tonumber(noted[j + 1])
-    if space ~= nil and mark ~= nil and select(string.sub(noted[j], 1, space - 1)) == nil then
-      local key = string.sub(noted[j], space + 1)
+-- One bounded step (HSCAN, about lateStep notes) of a pass over the late-expiry hash: a note whose
+-- key no longer carries its mark is dropped; at the end of the partition (final) a key that still
+-- carries it is deleted with its note. The cursor of the pass is kept in the checkpoint hash.
+-- Returns an error text ('' if none) and whether the final sweep has more to do.
+local function lateExpiryStep(final)
+  select('0')
+  local r = redis.pcall('HSCAN', lateKey, cursor or '0', 'COUNT', lateStep)
+  if failed(r) then return r.err, false end
+  cursor = r[1]
+  local notes, done = r[2], {}
+  for j = 1, #notes, 2 do
+    local space = string.find(notes[j], ' ', 1, true)
+    local mark = tonumber(notes[j + 1])
+    if space ~= nil and mark ~= nil and select(string.sub(notes[j], 1, space - 1)) == nil then
+      local key = string.sub(notes[j], space + 1)
       mark = mark + lateOffset
       local at = redis.pcall('PEXPIRETIME', key)
       if failed(at) then
         local ttl = redis.pcall('PTTL', key)
         at = (type(ttl) == 'number' and ttl >= 0) and nowMs + ttl or -2
       end
-      if math.abs(at - mark) <= 1 then redis.pcall('DEL', key) end
+      local marked = math.abs(at - mark) <= 1
+      if marked and final then redis.pcall('DEL', key) end
+      if final or not marked then done[#done + 1] = notes[j] end
+    else
+      done[#done + 1] = notes[j]
     end
   end
   select('0')
-  redis.pcall('DEL', lateKey)
-  return ''
+  if #done > 0 then redis.pcall('HDEL', lateKey, unpack(done)) end
+  local more = final and (cursor ~= '0' or redis.pcall('EXISTS', lateKey) == 1)
+  if cursor == '0' and not more then cursor = nil end
+  return '', more
 end
 
-local n = tonumber(ARGV[10])
-local i = 11
+local n = tonumber(ARGV[12])
+local i = 13
 local position, epoch = stored, nil
 local failure = nil
 for e = 0, n - 1 do
@@ -185,19 +205,30 @@ for e = 0, n - 1 do
     nextOffset, nextCommand = offset + 1, 0
   end
 end
-local sweepError = ''
-if sweep and failure == nil then sweepError = sweepLateExpiries() end
+local sweepError, sweepMore = '', false
+if failure == nil and (sweep or noted or cursor) then sweepError, sweepMore = lateExpiryStep(sweep) end
 if current ~= '0' then redis.call('SELECT', '0') end
 local positionText = string.format('%.0f', position)
-if position ~= stored then redis.pcall('HSET', ck, pf, positionText) end
-if epoch ~= nil and epoch ~= '' then redis.pcall('HSET', ck, ef, epoch) end
-if nextOffset ~= position or nextCommand ~= 0 then
-  redis.pcall('HSET', ck, gf, positionText .. string.format(' %.0f %d', nextOffset, nextCommand))
-elseif state[2] then
-  redis.pcall('HDEL', ck, gf)
+-- the partition's state in one HSET: when nothing was written before it (events without commands),
+-- it is the call's first write, the one Redis refuses under OOM; then nothing at all is stored
+local fields = {}
+if position ~= stored then fields[#fields + 1] = pf; fields[#fields + 1] = positionText end
+if epoch ~= nil and epoch ~= '' then fields[#fields + 1] = ef; fields[#fields + 1] = epoch end
+local progress = nextOffset ~= position or nextCommand ~= 0
+if progress then
+  fields[#fields + 1] = gf
+  fields[#fields + 1] = positionText .. string.format(' %.0f %d', nextOffset, nextCommand)
 end
-if failure ~= nil then return {'FAILED', positionText, failure[1], failure[2], failure[3], sweepError} end
-return {'OK', positionText, -1, -1, '', sweepError}
+if cursor and cursor ~= state[3] then fields[#fields + 1] = cf; fields[#fields + 1] = cursor end
+if #fields > 0 then
+  local r = redis.pcall('HSET', ck, unpack(fields))
+  if failed(r) then return {'FAILED', storedText or '-1', 0, 0, r.err, '', ''} end
+end
+if state[2] and not progress then redis.pcall('HDEL', ck, gf) end
+if state[3] and not cursor then redis.pcall('HDEL', ck, cf) end
+local more = sweepMore and '1' or ''
+if failure ~= nil then return {'FAILED', positionText, failure[1], failure[2], failure[3], sweepError, more} end
+return {'OK', positionText, -1, -1, '', sweepError, more}
 `;
 
 /**
@@ -282,3 +313,9 @@ return 'EXECUTED'
  * the key stays alive with a mark the sweep recognises (apply-script.ts, __LATE_EXPIRY).
  */
 export const LATE_EXPIRY_OFFSET_MS = 2 ** 45;
+
+/**
+ * Late-expiry notes one script call looks at (HSCAN COUNT): bounds how long a call blocks Redis for
+ * the notes, however many there are.
+ */
+export const LATE_EXPIRY_NOTES_PER_STEP = 500;

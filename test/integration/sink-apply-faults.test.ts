@@ -24,6 +24,7 @@ async function rig(
     maxEvents?: number;
     tolerance?: 'none' | 'all';
     capabilities?: Partial<TargetCapabilities>;
+    endOffset?: number;
   } = {},
 ): Promise<SinkRig> {
   const config = loadSinkConfig(
@@ -42,7 +43,12 @@ async function rig(
     {},
   );
   const capabilities = { ...(await detectCapabilities(redis.client)), ...options.capabilities };
-  return SinkRig.start(redis.url, { config, capabilities }, await partitionMessages([writer.events]));
+  const endOffset = options.endOffset;
+  return SinkRig.start(
+    redis.url,
+    { config, capabilities, ...(endOffset === undefined ? {} : { endOffset }) },
+    await partitionMessages([writer.events]),
+  );
 }
 
 const items = (n: number): string[] => Array.from({ length: n }, (_, i) => `item-${i}`);
@@ -68,6 +74,24 @@ for (const fault of ['lose-request', 'lose-reply'] as WriterFault[]) {
     assert.strictEqual(await redis.client.hget(CHECKPOINT_KEY, `${TOPIC}/0/progress`), null);
   });
 }
+
+test('a batch without commands whose position Redis refuses (OOM) is retried, not taken as stored', async () => {
+  await redis.client.flushall();
+  // the list's last chunk is empty: its batch writes nothing but the position
+  const w = flowWriter(0, 1)
+    .record('list', [...listPieces(['a']), { type: 'ListValue', items: [] }])
+    .command('FLUSHALL', [], { txid: 1 })
+    .command('SET', ['after', '1']);
+  const sink = await rig(w);
+  try {
+    sink.writer.inject(1, 'oom');
+    await sink.runToEnd();
+  } finally {
+    await sink.stop();
+  }
+  assert.strictEqual(await redis.client.exists('list'), 0, 'the flush is not undone by a replay');
+  assert.strictEqual(await redis.client.get('after'), '1');
+});
 
 test('a late expiry in db 3 is swept at the end of the partition like one in db 0', async () => {
   await redis.client.flushall();
@@ -194,4 +218,43 @@ test('a broken split command is dead-lettered as chunk-sequence, naming the reas
     [['1', 'chunk-sequence']],
   );
   assert.match(String(letters[0]![2]), /out of order \(expected chunk 1 at index 1\)/);
+});
+
+test('on a partition that never reaches its end the late-expiry hash keeps only keys still marked', async () => {
+  await redis.client.flushall();
+  const at = Date.now() - 60_000;
+  const passed = String(Date.now() - 30_000);
+  const w = flowWriter(0, 1);
+  for (let i = 0; i < 2000; i++) w.command('SET', [`gone${i}`, 'v', 'PXAT', passed], { at });
+  for (let i = 0; i < 2000; i++) w.command('DEL', [`gone${i}`], { at });
+  for (let i = 0; i < 200; i++) w.command('SET', [`marked${i}`, 'v', 'PXAT', passed], { at });
+  // batches of 20: each one that writes a note walks on over up to 500 notes
+  const sink = await rig(w, { maxEvents: 20, endOffset: w.events.length + 1000 });
+  try {
+    await sink.runToEnd();
+  } finally {
+    await sink.stop();
+  }
+  assert.strictEqual(await redis.client.hlen(LATE_EXPIRY_KEY), 200);
+  assert.strictEqual(await redis.client.exists('marked0'), 1, 'not swept before the end');
+});
+
+test('the sweep at the end of a partition with 3000 notes takes bounded steps and leaves nothing', async () => {
+  await redis.client.flushall();
+  const at = Date.now() - 60_000;
+  const passed = String(Date.now() - 30_000);
+  const w = flowWriter(0, 1);
+  for (let i = 0; i < 3000; i++) w.command('SET', [`due${i}`, 'v', 'PXAT', passed], { at });
+  const sink = await rig(w, { maxEvents: 3000 });
+  try {
+    await sink.runToEnd();
+    assert.ok(sink.writer.calls >= 3000 / 500, `${sink.writer.calls} script calls`);
+  } finally {
+    await sink.stop();
+  }
+  assert.strictEqual(await redis.client.dbsize(), 1, 'only the checkpoint hash is left');
+  assert.deepStrictEqual((await redis.client.hkeys(CHECKPOINT_KEY)).sort(), [
+    `${TOPIC}/0`,
+    `${TOPIC}/0/epoch`,
+  ]);
 });

@@ -37,7 +37,8 @@ export const WRITER_FAULTS: WriterFault[] = ['lose-request', 'lose-reply', 'kill
  */
 export class FaultyWriter extends RedisStandaloneWriter {
   private readonly planned = new Map<number, WriterFault>();
-  private calls = 0;
+  /** apply calls so far */
+  calls = 0;
   /** asked at every call without a planned fault */
   chooser: () => WriterFault | null = () => null;
   readonly injected: Record<WriterFault, number> = {
@@ -127,6 +128,8 @@ export interface RigOptions {
   capabilities: TargetCapabilities;
   /** messages per fetch (default: all that are left) */
   fetchSize?: () => number;
+  /** where the partitions end as the worker is told (default: after their last message) */
+  endOffset?: number;
 }
 
 /** Encodes each flow's events as the messages of the partition of the same number. */
@@ -225,7 +228,7 @@ export class SinkRig {
       active: () => true,
       heartbeat: () => Promise.resolve(),
       resolveOffset: () => undefined,
-      endOffset: String(p.messages.length),
+      endOffset: String(this.options.endOffset ?? p.messages.length),
     });
     if (result.kind === 'done') p.at += fetched.length;
     else if (result.kind === 'reseek') {
