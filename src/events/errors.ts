@@ -2,11 +2,13 @@
  * Errors of the event layer. Each says what was found and what the user can do about it (`hint`).
  */
 export class EventError extends Error {
+  readonly what: string;
   readonly hint: string;
 
   constructor(what: string, hint: string) {
     super(`${what}. ${hint}`);
     this.name = new.target.name;
+    this.what = what;
     this.hint = hint;
   }
 }

@@ -213,14 +213,27 @@ function continuationProblem(open: Pending, event: ChangeEvent & { payload: Chun
 export class ValueReassembler {
   private readonly pending = new Map<number, Pending>();
 
-  /** Feeds the next event of its flow; returns the completed event or null while a value is open. */
+  /**
+   * Feeds the next event of its flow; returns the completed event or null while a value is open.
+   * A ChunkSequenceError also forgets the flow's open value: the broken value is lost either way,
+   * and the values after it must not be refused for its sake.
+   */
   push(event: ChangeEvent): ChangeEvent | null {
+    try {
+      return this.next(event);
+    } catch (e) {
+      this.pending.delete(event.source.flow);
+      throw e;
+    }
+  }
+
+  private next(event: ChangeEvent): ChangeEvent | null {
     const flow = event.source.flow;
     const open = this.pending.get(flow);
     if (open !== undefined && event.source.epoch > open.first.source.epoch) {
       // the source started a new snapshot: the unfinished value belongs to an abandoned epoch
       this.pending.delete(flow);
-      return this.push(event);
+      return this.next(event);
     }
     if (!isChunked(event)) {
       if (open !== undefined) throw this.interrupted(flow, open, event);

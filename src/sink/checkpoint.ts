@@ -2,6 +2,9 @@
  * Where the sink keeps its state in the target, next to the data: the checkpoint hash
  * (`<checkpoint.key>`, field `<topic>/<partition>` → next offset to apply, field
  * `<topic>/<partition>/epoch` → source epoch of the last applied event, field
+ * `<topic>/<partition>/progress` → the next event and command inside an open value or a failed
+ * event (apply-script.ts), field `<topic>/<partition>/late-expiry-cursor` → where a walk over the
+ * late-expiry hash is (apply-script.ts), field
  * `<topic>/<partition>/reached-epoch` → the highest epoch barrier it reached) and the barrier hashes
  * (`<checkpoint.key>:barrier:<topic>:<id>`) and the late-expiry hashes
  * (`<checkpoint.key>:late-expiries:<topic>/<partition>`). Deleting every key starting with `<checkpoint.key>`
@@ -14,6 +17,16 @@ export function positionField(topic: string, partition: number): string {
 
 export function epochField(topic: string, partition: number): string {
   return `${topic}/${partition}${EPOCH_FIELD_SUFFIX}`;
+}
+
+/** Where the partition's progress is, while it differs from its position (apply-script.ts). */
+export function progressField(topic: string, partition: number): string {
+  return `${topic}/${partition}/progress`;
+}
+
+/** The cursor of a walk over the partition's late-expiry hash, while one is under way (apply-script.ts). */
+export function lateExpiryCursorField(topic: string, partition: number): string {
+  return `${topic}/${partition}/late-expiry-cursor`;
 }
 
 /** epochField = position field + this (the barrier script builds the fields of every flow) */

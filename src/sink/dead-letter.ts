@@ -11,7 +11,7 @@ import { sinkMetrics } from './metrics';
 
 export interface DeadLetter {
   at: EventLocation;
-  /** short class of the failure: unsupported | redis-error | decode-error | policy */
+  /** short class of the failure: unsupported | redis-error | decode-error | chunk-sequence | translation-error | policy */
   kind: string;
   reason: string;
   key: Buffer | null;

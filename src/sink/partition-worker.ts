@@ -7,6 +7,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { SinkConfig } from '../config/sink';
 import type { EventCodec } from '../events/codec';
+import { ChunkSequenceError } from '../events/errors';
 import type { ChangeEvent } from '../events/model';
 import type { Logger } from '../observability/logger';
 import type {
@@ -17,7 +18,15 @@ import type {
 } from '../targets/redis-standalone';
 import { opensValue, type Applier, type ApplyPlan } from './applier';
 import type { BarrierCoordinator, BarrierSpec } from './barrier';
-import { epochField, lateExpiryKey, nextOffset, offsetBefore, positionField } from './checkpoint';
+import {
+  epochField,
+  lateExpiryCursorField,
+  lateExpiryKey,
+  nextOffset,
+  offsetBefore,
+  positionField,
+  progressField,
+} from './checkpoint';
 import type { DeadLetterQueue } from './dead-letter';
 import { classifyRedisError, EventApplyError, TargetError, type EventLocation } from './errors';
 import { sinkMetrics } from './metrics';
@@ -98,16 +107,24 @@ export class PartitionWorker {
   private inFlight: InFlight[] = [];
   /** the position the last batch in flight stores once applied */
   private sentPosition: string | null = null;
+  /** the offset after the last event of the last batch in flight */
+  private sentNext: string | null = null;
+  /** the last batch reached the end and the sweep of the late-expiry hash has more steps */
+  private sweepMore = false;
   private pendingBytes = 0;
   private readonly loggedRows = new Set<string>();
   private readonly positionKey: string;
   private readonly epochKey: string;
+  private readonly progressKey: string;
   private readonly lateExpiryKey: string;
+  private readonly lateExpiryCursorKey: string;
   private endOffset = '0';
 
   constructor(private readonly deps: WorkerDeps) {
     this.positionKey = positionField(deps.topic, deps.partition);
     this.epochKey = epochField(deps.topic, deps.partition);
+    this.progressKey = progressField(deps.topic, deps.partition);
+    this.lateExpiryCursorKey = lateExpiryCursorField(deps.topic, deps.partition);
     this.lateExpiryKey = lateExpiryKey(deps.config.checkpoint.key, deps.topic, deps.partition);
   }
 
@@ -140,6 +157,7 @@ export class PartitionWorker {
           await this.send(control);
       }
       await this.flush(control);
+      await this.finishSweep();
       return { kind: 'done' };
     } catch (e) {
       if (e instanceof WaitAtBarrier) return { kind: 'barrier', offset: e.offset, spec: e.spec };
@@ -157,16 +175,24 @@ export class PartitionWorker {
     try {
       if (message.value === null) throw new Error('the message has no value (a tombstone)');
       event = await this.deps.codec.decodeValue(message.value);
+    } catch (e) {
+      const what = (e as Error).message;
+      await this.refuse(message, control, 'decode-error', what, 'the event cannot be read as a change event');
+      return;
+    }
+    try {
       plan = this.deps.applier.plan(event, this.deps.now());
     } catch (e) {
-      await this.flush(control);
-      await this.eventFailed(
-        message,
-        'decode-error',
-        (e as Error).message,
-        'the event cannot be read as a change event',
-      );
-      this.push(message, null, []);
+      if (e instanceof ChunkSequenceError)
+        await this.refuse(message, control, 'chunk-sequence', e.what, e.hint);
+      else
+        await this.refuse(
+          message,
+          control,
+          'translation-error',
+          (e as Error).message,
+          'the sink could not translate this event: report it with the event (its partition and offset)',
+        );
       return;
     }
     this.count(plan);
@@ -221,6 +247,19 @@ export class PartitionWorker {
         this.push(message, event, []);
         return;
     }
+  }
+
+  /** An event that cannot be planned: what is queued is applied first, then errors.tolerance decides. */
+  private async refuse(
+    message: KafkaMessage,
+    control: BatchControl,
+    kind: string,
+    what: string,
+    hint: string,
+  ): Promise<void> {
+    await this.flush(control);
+    await this.eventFailed(message, kind, what, hint);
+    this.push(message, null, []);
   }
 
   /** Applies what is queued, then goes past the barrier if every flow has reached it, else stops here. */
@@ -280,24 +319,53 @@ export class PartitionWorker {
     const batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    const expected = this.inFlight.length > 0 ? this.sentPosition : this.position;
-    const reply = this.deps.writer.apply(this.request(expected, batch)).catch((e: unknown) => e as Error);
+    const pipelined = this.inFlight.length > 0;
+    const request = this.request(
+      pipelined ? this.sentPosition : this.position,
+      batch,
+      pipelined ? this.sentNext : null,
+    );
+    const reply = this.deps.writer.apply(request).catch((e: unknown) => e as Error);
     this.inFlight.push({ batch, reply });
-    this.sentPosition = (batch[batch.length - 1] as Pending).event.after;
+    const last = batch[batch.length - 1] as Pending;
+    this.sentPosition = last.event.after;
+    this.sentNext = nextOffset(last.message.offset);
     while (this.inFlight.length >= MAX_IN_FLIGHT) await this.settleOldest(control);
   }
 
-  private request(expected: string | null, batch: Pending[]): BatchRequest {
-    const last = (batch[batch.length - 1] as Pending).message.offset;
+  private request(expected: string | null, batch: Pending[], expectedNext: string | null): BatchRequest {
+    const last = batch[batch.length - 1];
     return {
       checkpointKey: this.deps.config.checkpoint.key,
       positionField: this.positionKey,
       epochField: this.epochKey,
       expected,
+      progressField: this.progressKey,
+      expectedNext,
       lateExpiryKey: this.lateExpiryKey,
-      sweepLateExpiries: !offsetBefore(nextOffset(last), this.endOffset),
+      lateExpiryCursorField: this.lateExpiryCursorKey,
+      // an empty batch continues the sweep of one that reached the end
+      sweepLateExpiries: last === undefined || !offsetBefore(nextOffset(last.message.offset), this.endOffset),
       events: batch.map((p) => p.event),
     };
+  }
+
+  /**
+   * The partition reached its end and the sweep of its late-expiry hash has more steps: takes them,
+   * one script call (with no events) each, so that no call blocks Redis for long. A failure leaves
+   * the rest to the next batch that reaches the end.
+   */
+  private async finishSweep(): Promise<void> {
+    while (this.sweepMore) {
+      const result = await this.deps.writer
+        .apply(this.request(this.position, [], null))
+        .catch((e: unknown) => e as Error);
+      if (result instanceof Error || result.status !== 'ok') {
+        this.sweepMore = false;
+        return;
+      }
+      this.sweepMore = result.sweepMore;
+    }
   }
 
   /** Applies what is queued; on return everything queued is applied or dead-lettered. */
@@ -312,7 +380,7 @@ export class PartitionWorker {
     const result = await oldest.reply;
     if (!(result instanceof Error) && result.status === 'ok') {
       this.inFlight.shift();
-      this.applied(oldest.batch, oldest.batch.length, result.position, control);
+      this.applied(oldest.batch, oldest.batch.length, result, control);
       await control.heartbeat();
       return;
     }
@@ -323,9 +391,22 @@ export class PartitionWorker {
     await this.applyInOrder(control, { size: oldest.batch.length, result });
   }
 
-  private applied(batch: Pending[], count: number, position: string, control: BatchControl): void {
+  private applied(
+    batch: Pending[],
+    count: number,
+    result: { position: string; sweepError: string; sweepMore: boolean },
+    control: BatchControl,
+  ): void {
     sinkMetrics.batches.inc({ topic: this.deps.topic });
-    this.position = position;
+    this.position = result.position;
+    this.sweepMore = result.sweepMore;
+    if (result.sweepError !== '' && !this.loggedRows.has('late-expiry-sweep')) {
+      this.loggedRows.add('late-expiry-sweep');
+      this.deps.logger.warn(
+        { key: this.lateExpiryKey, error: result.sweepError },
+        `the late-expiry hash ${this.lateExpiryKey} could not be swept (${result.sweepError}): keys whose expiry passed may stay with a TTL of centuries; delete that key if it is not a hash (the sink recreates it)`,
+      );
+    }
     if (count === 0) return;
     sinkMetrics.eventsApplied.inc({ topic: this.deps.topic }, count);
     control.resolveOffset((batch[count - 1] as Pending).message.offset);
@@ -361,7 +442,9 @@ export class PartitionWorker {
       const batch = this.pending.slice(0, next?.size ?? this.deps.config.batch.maxEvents);
       const result =
         next?.result ??
-        (await this.deps.writer.apply(this.request(this.position, batch)).catch((e: unknown) => e as Error));
+        (await this.deps.writer
+          .apply(this.request(this.position, batch, null))
+          .catch((e: unknown) => e as Error));
       next = null;
       if (result instanceof Error) {
         const failure = classifyRedisError(result.message);
@@ -380,7 +463,7 @@ export class PartitionWorker {
         throw new Reseek(result.position ?? '0');
       }
       const count = result.status === 'ok' ? batch.length : result.eventIndex;
-      this.applied(batch, count, result.position, control);
+      this.applied(batch, count, result, control);
       if (result.status === 'ok') {
         this.pending = this.pending.slice(batch.length);
         continue;
@@ -395,18 +478,29 @@ export class PartitionWorker {
         continue;
       }
       const command = failed.event.commands[result.commandIndex];
-      await this.eventFailed(
-        failed.message,
-        'redis-error',
-        `${command?.name ?? 'a command'} failed: ${failure.what}`,
-        failure.hint,
-      );
+      const what = `${command?.name ?? 'a command'} failed: ${failure.what}`;
+      if (result.commandIndex > 0) this.partlyApplied(failed, result.commandIndex, what, failure.hint);
+      await this.eventFailed(failed.message, 'redis-error', what, failure.hint);
       this.pending = [
         { ...failed, event: { ...failed.event, commands: [] } },
         ...this.pending.slice(result.eventIndex + 1),
       ];
     }
     this.pendingBytes = 0;
+  }
+
+  /**
+   * An event whose first commands were applied before one failed cannot be dead-lettered: skipping it
+   * would leave half of it in the target. The sink stops whatever errors.tolerance says; the stored
+   * progress points at the failed command, so a restart applies the rest once (nothing twice).
+   */
+  private partlyApplied(failed: Pending, commandIndex: number, what: string, hint: string): never {
+    const count = failed.event.commands.length;
+    throw new EventApplyError(
+      this.at(failed.message),
+      `${what} (command ${commandIndex + 1} of ${count}; the ${commandIndex} before it are applied)`,
+      `${hint}. A partly applied event is never skipped or dead-lettered: fix the cause and restart (the sink resumes at command ${commandIndex + 1} of this event)`,
+    );
   }
 
   /** errors.tolerance: none stops here (the position stays at this event), all dead-letters it. */

@@ -8,7 +8,14 @@
  * stores the position of the event that failed, so the stored position never passes an event that
  * was not applied. It is also a compare-and-set on the position: a batch built for another position
  * (a pipelined batch after a failure, a zombie consumer after a rebalance) applies only the events
- * at or above the stored position, or nothing if the position is behind what the batch expects.
+ * not applied yet, or nothing if the stored state is behind what the batch expects.
+ *
+ * Two things are stored: the position (where a restart reads from: the next event, or chunk 0 of a
+ * value still open) and, where it differs, the progress "<position> <offset> <command>": the next
+ * event to apply and the first of its commands not applied yet. The progress tells apart the chunks
+ * of an open value (which all store the same position) and the commands of an event that failed
+ * halfway: a retry or a re-read applies each command once, never again and never skipped. It counts
+ * only while its position is the stored one.
  *
  * Late expiries (docs/sink.md, "Replaying after the expiries"): the op
  * `__LATE_EXPIRY <n> <command...>` runs a command whose n-th argument is an absolute expiry in ms
@@ -16,25 +23,45 @@
  * given the expiry plus the late-expiry offset instead (far in the future: the key stays readable
  * and writable for the events that follow, and Redis itself drops that mark when a later command
  * replaces or removes the TTL) and is noted in the partition's late-expiry hash as "<db> <key>" →
- * expiry. The sweep (a batch that reaches the end of the partition) deletes every noted key that
- * still carries exactly its mark, and empties the hash.
+ * expiry (before the command runs, so that a failing note writes nothing; the hash lives in db 0
+ * whatever the event's db). The hash is walked in bounded steps (HSCAN, its cursor in the
+ * checkpoint hash): a batch that wrote a note, or finds a walk begun, takes one step that drops the
+ * notes whose key no longer carries its mark, so the hash stays as small as the set of marked keys
+ * on a partition that never reaches its end. The sweep (a batch that reaches the end of the
+ * partition) takes a step that also deletes the noted keys still carrying exactly their mark; the
+ * caller repeats it (with no events) until the hash is empty. `__JSON_FROM_STRING` turns a key's
+ * text into a RedisJSON document through a key of the sink's own (`<checkpoint key>:json-conversion`).
  *
  * ARGV: checkpoint key, position field, epoch field, expected position (-1 = none stored),
- * late-expiry hash, sweep (1/0), late-expiry offset, event count, then per event one argument
- * "<offset> <position after it> <epoch> <command count>", then per command one argument
+ * late-expiry hash, sweep (1/0), late-expiry offset, progress field, expected progress offset (the
+ * offset after the previous batch in flight, -1 = not pipelined), late-expiry cursor field, notes
+ * per step, event count, then per event one
+ * argument "<offset> <position after it> <epoch> <command count>", then per command one argument
  * "<db> <argument count>" followed by the name and the arguments (fewer, bigger arguments: each
- * one costs the client and the script more than its bytes). Every
- * call goes through pcall so that a failure stops the batch instead of aborting the script halfway.
- * Reply: {status, position, failed event index, failed command index, error}, status OK | FAILED |
- * BEHIND.
+ * one costs the client and the script more than its bytes). Every call after the first write goes
+ * through pcall so that a failure stops the batch instead of aborting the script halfway.
+ * Reply: {status, position, failed event index, failed command index, error, sweep error, sweep
+ * has more to do ('1' / '')}, status OK | FAILED | BEHIND.
  */
 export const APPLY_SCRIPT = `
 local ck, pf, ef = ARGV[1], ARGV[2], ARGV[3]
 local expected = tonumber(ARGV[4])
 local lateKey, sweep, lateOffset = ARGV[5], ARGV[6] == '1', tonumber(ARGV[7])
-local storedText = redis.call('HGET', ck, pf)
+local gf, expectedNext = ARGV[8], tonumber(ARGV[9])
+local cf, lateStep = ARGV[10], tonumber(ARGV[11])
+local state = redis.call('HMGET', ck, pf, gf, cf)
+local cursor = state[3]
+local noted = false
+local storedText = state[1]
 local stored = storedText and tonumber(storedText) or -1
-if stored < expected then return {'BEHIND', storedText or '-1', -1, -1, ''} end
+local nextOffset, nextCommand = stored, 0
+if state[2] then
+  local p, o, c = string.match(state[2], '^(%d+) (%d+) (%d+)$')
+  if p and tonumber(p) == stored then nextOffset, nextCommand = tonumber(o), tonumber(c) end
+end
+if stored < expected or nextOffset < expectedNext then
+  return {'BEHIND', storedText or '-1', -1, -1, '', '', ''}
+end
 local time = redis.call('TIME')
 local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local current = '0'
@@ -85,61 +112,89 @@ local function run(at, argc)
     local t = tonumber(expiry)
     if t == nil or t > nowMs then return redis.pcall(unpack(ARGV, first, last)) end
     ARGV[atArg] = string.format('%.0f', t + lateOffset)
-    local r = redis.pcall(unpack(ARGV, first, last))
-    if not failed(r) then redis.call('HSET', lateKey, current .. ' ' .. ARGV[first + 1], expiry) end
-    return r
+    local db = current
+    local s = select('0')
+    if s ~= nil then return s end
+    local note = redis.pcall('HSET', lateKey, db .. ' ' .. ARGV[first + 1], expiry)
+    if failed(note) then return note end
+    noted = true
+    s = select(db)
+    if s ~= nil then return s end
+    return redis.pcall(unpack(ARGV, first, last))
   elseif name == '__JSON_FROM_STRING' then
-    local key = ARGV[at + 1]
+    -- the document is built aside and replaces the text only once it exists: a failing JSON.SET
+    -- leaves the text where it was
+    local key, aside = ARGV[at + 1], ck .. ':json-conversion'
     local text = redis.pcall('GET', key)
     if failed(text) or not text then return text end
-    local ttl = redis.pcall('PTTL', key)
-    redis.pcall('DEL', key)
-    local r = redis.pcall('JSON.SET', key, '$', text)
+    local r = redis.pcall('JSON.SET', aside, '$', text)
     if failed(r) then return r end
-    if type(ttl) == 'number' and ttl > 0 then redis.pcall('PEXPIRE', key, ttl) end
+    local ttl = redis.pcall('PTTL', key)
+    if type(ttl) == 'number' and ttl > 0 then redis.pcall('PEXPIRE', aside, ttl) end
+    local renamed = redis.pcall('RENAME', aside, key)
+    if failed(renamed) then return renamed end
     return r
   end
   return redis.pcall(unpack(ARGV, at, at + argc - 1))
 end
 
-local function sweepLateExpiries()
-  local noted = redis.call('HGETALL', lateKey)
-  for j = 1, #noted, 2 do
-    local space = string.find(noted[j], ' ', 1, true)
-    redis.call('SELECT', string.sub(noted[j], 1, space - 1))
-    local key = string.sub(noted[j], space + 1)
-    local mark = tonumber(noted[j + 1]) + lateOffset
-    local at = redis.pcall('PEXPIRETIME', key)
-    if failed(at) then
-      local ttl = redis.call('PTTL', key)
-      at = ttl >= 0 and nowMs + ttl or ttl
+-- One bounded step (HSCAN, about lateStep notes) of a pass over the late-expiry hash: a note whose
+-- key no longer carries its mark is dropped; at the end of the partition (final) a key that still
+-- carries it is deleted with its note. The cursor of the pass is kept in the checkpoint hash.
+-- Returns an error text ('' if none) and whether the final sweep has more to do.
+local function lateExpiryStep(final)
+  select('0')
+  local r = redis.pcall('HSCAN', lateKey, cursor or '0', 'COUNT', lateStep)
+  if failed(r) then return r.err, false end
+  cursor = r[1]
+  local notes, done = r[2], {}
+  for j = 1, #notes, 2 do
+    local space = string.find(notes[j], ' ', 1, true)
+    local mark = tonumber(notes[j + 1])
+    if space ~= nil and mark ~= nil and select(string.sub(notes[j], 1, space - 1)) == nil then
+      local key = string.sub(notes[j], space + 1)
+      mark = mark + lateOffset
+      local at = redis.pcall('PEXPIRETIME', key)
+      if failed(at) then
+        local ttl = redis.pcall('PTTL', key)
+        at = (type(ttl) == 'number' and ttl >= 0) and nowMs + ttl or -2
+      end
+      local marked = math.abs(at - mark) <= 1
+      if marked and final then redis.pcall('DEL', key) end
+      if final or not marked then done[#done + 1] = notes[j] end
+    else
+      done[#done + 1] = notes[j]
     end
-    if math.abs(at - mark) <= 1 then redis.call('DEL', key) end
   end
-  current = '-1'
-  redis.call('DEL', lateKey)
+  select('0')
+  if #done > 0 then redis.pcall('HDEL', lateKey, unpack(done)) end
+  local more = final and (cursor ~= '0' or redis.pcall('EXISTS', lateKey) == 1)
+  if cursor == '0' and not more then cursor = nil end
+  return '', more
 end
 
-local n = tonumber(ARGV[8])
-local i = 9
+local n = tonumber(ARGV[12])
+local i = 13
 local position, epoch = stored, nil
 local failure = nil
 for e = 0, n - 1 do
   local offsetText, afterText, eventEpoch, countText = string.match(ARGV[i], '^(%d+) (%d+) (%d+) (%d+)$')
   local offset, after, count = tonumber(offsetText), tonumber(afterText), tonumber(countText)
   i = i + 1
-  local apply = offset >= stored
+  local apply = offset >= nextOffset
+  local from = offset == nextOffset and nextCommand or 0
   for c = 0, count - 1 do
     local db, argcText = string.match(ARGV[i], '^(%d+) (%d+)$')
     local argc = tonumber(argcText)
     i = i + 1
-    if apply and failure == nil then
+    if apply and c >= from and failure == nil then
       local s = select(db)
       if s ~= nil then failure = {e, c, s.err} end
       if failure == nil then
         local r = run(i, argc)
         if failed(r) then failure = {e, c, r.err} end
       end
+      if failure ~= nil then nextOffset, nextCommand = offset, c end
     end
     i = i + argc
   end
@@ -147,15 +202,33 @@ for e = 0, n - 1 do
   if apply then
     position = after
     epoch = eventEpoch
+    nextOffset, nextCommand = offset + 1, 0
   end
 end
-if sweep and failure == nil then sweepLateExpiries() end
+local sweepError, sweepMore = '', false
+if failure == nil and (sweep or noted or cursor) then sweepError, sweepMore = lateExpiryStep(sweep) end
 if current ~= '0' then redis.call('SELECT', '0') end
 local positionText = string.format('%.0f', position)
-if position ~= stored then redis.call('HSET', ck, pf, positionText) end
-if epoch ~= nil and epoch ~= '' then redis.call('HSET', ck, ef, epoch) end
-if failure ~= nil then return {'FAILED', positionText, failure[1], failure[2], failure[3]} end
-return {'OK', positionText, -1, -1, ''}
+-- the partition's state in one HSET: when nothing was written before it (events without commands),
+-- it is the call's first write, the one Redis refuses under OOM; then nothing at all is stored
+local fields = {}
+if position ~= stored then fields[#fields + 1] = pf; fields[#fields + 1] = positionText end
+if epoch ~= nil and epoch ~= '' then fields[#fields + 1] = ef; fields[#fields + 1] = epoch end
+local progress = nextOffset ~= position or nextCommand ~= 0
+if progress then
+  fields[#fields + 1] = gf
+  fields[#fields + 1] = positionText .. string.format(' %.0f %d', nextOffset, nextCommand)
+end
+if cursor and cursor ~= state[3] then fields[#fields + 1] = cf; fields[#fields + 1] = cursor end
+if #fields > 0 then
+  local r = redis.pcall('HSET', ck, unpack(fields))
+  if failed(r) then return {'FAILED', storedText or '-1', 0, 0, r.err, '', ''} end
+end
+if state[2] and not progress then redis.pcall('HDEL', ck, gf) end
+if state[3] and not cursor then redis.pcall('HDEL', ck, cf) end
+local more = sweepMore and '1' or ''
+if failure ~= nil then return {'FAILED', positionText, failure[1], failure[2], failure[3], sweepError, more} end
+return {'OK', positionText, -1, -1, '', sweepError, more}
 `;
 
 /**
@@ -240,3 +313,9 @@ return 'EXECUTED'
  * the key stays alive with a mark the sweep recognises (apply-script.ts, __LATE_EXPIRY).
  */
 export const LATE_EXPIRY_OFFSET_MS = 2 ** 45;
+
+/**
+ * Late-expiry notes one script call looks at (HSCAN COUNT): bounds how long a call blocks Redis for
+ * the notes, however many there are.
+ */
+export const LATE_EXPIRY_NOTES_PER_STEP = 500;

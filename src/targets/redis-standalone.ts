@@ -9,7 +9,12 @@ import { readFileSync } from 'node:fs';
 import Redis, { Command, type RedisOptions } from 'ioredis';
 import type { SinkConfig } from '../config/sink';
 import type { RedisCommand } from '../sink/commands';
-import { APPLY_SCRIPT, BARRIER_SCRIPT, LATE_EXPIRY_OFFSET_MS } from './apply-script';
+import {
+  APPLY_SCRIPT,
+  BARRIER_SCRIPT,
+  LATE_EXPIRY_NOTES_PER_STEP,
+  LATE_EXPIRY_OFFSET_MS,
+} from './apply-script';
 
 export interface BatchEvent {
   offset: string;
@@ -25,17 +30,41 @@ export interface BatchRequest {
   epochField: string;
   /** the position this batch continues from; null when none is stored yet */
   expected: string | null;
+  /** the checkpoint field of the partition's progress inside an open value or a failed event */
+  progressField: string;
+  /**
+   * The offset after the last event of the batch sent before this one while its reply is pending
+   * (pipelined), else null: a stored progress below it means that batch did not get that far.
+   */
+  expectedNext: string | null;
   /** the partition's hash of keys given a late expiry (apply-script.ts) */
   lateExpiryKey: string;
   /** the batch reaches the end of what the partition holds: delete the keys whose late expiry stands */
   sweepLateExpiries: boolean;
+  /** the checkpoint field holding the cursor of a walk over the late-expiry hash */
+  lateExpiryCursorField: string;
   events: BatchEvent[];
 }
 
+/**
+ * `sweepError`: why the late-expiry sweep could not run ('' when it ran or was not due);
+ * `sweepMore`: the sweep of a batch that reached the end has more steps to take.
+ */
 export type BatchResult =
-  | { status: 'ok'; position: string }
-  /** events before `eventIndex` are applied; the position points at the failed event */
-  | { status: 'failed'; position: string; eventIndex: number; commandIndex: number; error: string }
+  | { status: 'ok'; position: string; sweepError: string; sweepMore: boolean }
+  /**
+   * Events before `eventIndex` are applied, and the commands of that event before `commandIndex`;
+   * the stored progress points at the failed command.
+   */
+  | {
+      status: 'failed';
+      position: string;
+      eventIndex: number;
+      commandIndex: number;
+      error: string;
+      sweepError: string;
+      sweepMore: boolean;
+    }
   /** the stored position is behind what the batch expects: nothing was applied */
   | { status: 'behind'; position: string | null };
 
@@ -123,6 +152,10 @@ export class RedisStandaloneWriter {
       request.lateExpiryKey,
       request.sweepLateExpiries ? '1' : '0',
       String(LATE_EXPIRY_OFFSET_MS),
+      request.progressField,
+      request.expectedNext ?? '-1',
+      request.lateExpiryCursorField,
+      String(LATE_EXPIRY_NOTES_PER_STEP),
       String(request.events.length),
     ];
     for (const event of request.events) {
@@ -133,7 +166,8 @@ export class RedisStandaloneWriter {
       }
     }
     const reply = (await this.runScript(this.applySha, APPLY, args)) as unknown[];
-    const [status, position, eventIndex, commandIndex, error] = reply.map((v) => String(v));
+    const [status, position, eventIndex, commandIndex, error, sweepError, more] = reply.map((v) => String(v));
+    const sweepMore = more === '1';
     if (status === 'BEHIND')
       return { status: 'behind', position: position === '-1' ? null : (position as string) };
     if (status === 'FAILED') {
@@ -143,9 +177,11 @@ export class RedisStandaloneWriter {
         eventIndex: Number(eventIndex),
         commandIndex: Number(commandIndex),
         error: error ?? '',
+        sweepError: sweepError ?? '',
+        sweepMore,
       };
     }
-    return { status: 'ok', position: position as string };
+    return { status: 'ok', position: position as string, sweepError: sweepError ?? '', sweepMore };
   }
 
   async barrier(request: BarrierRequest): Promise<BarrierState> {

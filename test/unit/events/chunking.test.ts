@@ -208,6 +208,17 @@ test('reassembly refuses gaps, reordering and interleaving with clear errors', (
   );
 });
 
+test('after a broken value the next value of the flow reassembles (the broken one is forgotten)', () => {
+  const broken = chunks();
+  const next = snapshotEntryToEvents(entryOf('set'), { ...position, lsn: position.lsn + 1 }, 200);
+  const reassembler = new ValueReassembler();
+  reassembler.push(broken[0] as ChangeEvent);
+  assert.throws(() => reassembler.push(broken[2] as ChangeEvent), ChunkSequenceError);
+  assert.deepEqual(reassembler.openFlows(), []);
+  const done = next.map((e) => reassembler.push(e)).filter((e) => e !== null);
+  assert.equal(done.length, 1);
+});
+
 test('reassembly restarts on a re-sent chunk 0 and drops values of an abandoned epoch', () => {
   const events = chunks();
   const reassembler = new ValueReassembler();
