@@ -6,6 +6,7 @@ import { kafkaBrokers } from '../support/env';
 import { startSourceProcess } from '../support/source-process';
 import { startScriptedMaster } from '../support/test-master';
 import { datasetFromTopic, keyProblems, readTopic, scriptedDataset, uniqueName } from './source-helpers';
+import { seededRandom } from '../support/fuzz';
 
 /**
  * (b) The source process killed with SIGKILL at random points, during the snapshot and during the
@@ -18,24 +19,13 @@ const FLOWS = 4;
 const BACKLOG = 3000;
 const KILLS = 10;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 test(
   '(b) kill -9 during snapshot and journal: no gap, no duplicate; partial sync while the backlog lasts',
   { timeout: 240_000 },
   async () => {
-    const random = mulberry32(20261122);
+    const random = seededRandom(20261122);
     const script: MasterScript = {
       flowCount: FLOWS,
       backlogLen: BACKLOG,

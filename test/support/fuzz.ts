@@ -3,6 +3,12 @@
  * case is fully determined by its seed and can be replayed exactly.
  */
 
+/** A seeded uniform [0, 1) source, for tests that only need numbers (same sequence as Rng). */
+export function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
+}
+
 /** mulberry32: tiny, fast, and good enough to pick mutations. */
 export class Rng {
   private state: number;

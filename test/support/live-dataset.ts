@@ -4,21 +4,11 @@
  * changing it (for writes during a full sync).
  */
 import type Redis from 'ioredis';
+import { seededRandom } from './fuzz';
 
 /** Databases the mixed dataset spreads over. */
 export const MIXED_DBS = [0, 1, 5];
 const TEN_MINUTES_MS = 600_000;
-
-function deterministic(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values and members above 64 KiB in total, so the master streams them in several chunks. */
 async function writeBigValues(client: Redis, prefix: string): Promise<void> {
@@ -63,7 +53,7 @@ async function writeEveryType(client: Redis, prefix: string): Promise<void> {
  * one key of every type; big values (above 64 KiB) in db 0.
  */
 export async function writeMixedDataset(client: Redis, smallKeys: number): Promise<void> {
-  const random = deterministic(18);
+  const random = seededRandom(18);
   for (const db of MIXED_DBS) {
     await client.select(db);
     const batch = client.pipeline();
@@ -96,7 +86,7 @@ export interface WriteLoad {
  * commands; every write awaits its reply, so stop() leaves the master at rest.
  */
 export function startWriteLoad(client: Redis, smallKeys: number, pauseMs = 0): WriteLoad {
-  const random = deterministic(1818);
+  const random = seededRandom(1818);
   let stopping = false;
   let count = 0;
   const run = async (): Promise<void> => {

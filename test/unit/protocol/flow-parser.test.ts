@@ -5,6 +5,7 @@ import { FlowStreamParser } from '../../../src/protocol/flow-parser';
 import { FlowItem } from '../../../src/protocol/types';
 import { cat, chunk, eof, HEADER, hx, packed, str, TOKEN, u32le } from './rdb/bytes';
 import { assertProtocolError, parseAll, parseChunks, parseEverySplit } from './rdb/parse';
+import { seededRandom } from '../../support/fuzz';
 
 const a = (s: string): Buffer => Buffer.from(s, 'latin1');
 const plain = { sticky: false, mcFlags: null };
@@ -328,18 +329,6 @@ test('unknown opcodes name the flow, the absolute offset and what was expected',
   );
 });
 
-/** A deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('garbage and truncation only ever raise ProtocolError (mutation fuzzing, 6000 cases)', () => {
   const samples = [
     SPEC_9_7,
@@ -370,7 +359,7 @@ test('garbage and truncation only ever raise ProtocolError (mutation fuzzing, 60
       '1F 01 68 01 01 66 01 76 C2 80 26 70 07',
     ),
   ];
-  const random = rng(42);
+  const random = seededRandom(42);
   for (let n = 0; n < 6000; n++) {
     const base = samples[n % samples.length]!;
     const bytes = Buffer.from(base.subarray(0, 1 + Math.floor(random() * base.length)));
