@@ -32,6 +32,7 @@ export interface SourceConfig {
     keepAliveMs: number;
     reconnect: { initialDelayMs: number; maxDelayMs: number; maxAttempts: number };
     maxUnreadMs: number;
+    readAheadBytes: number;
     kafkaStallDetachMs: number;
     stopTimeoutMs: number;
   };
@@ -111,6 +112,12 @@ export const sourceConfig: ConfigDefinition<SourceConfig> = defineConfig<SourceC
         5000,
         1,
       ),
+      readAheadBytes: option({
+        doc: "full sync: while reading is paused for Kafka, each flow still takes up to this many raw (compressed) bytes off its socket, parsed once reading resumes, so the master's writes keep completing; the socket stops only when they are full",
+        default: 64 * 1024 * 1024,
+        format: 'whole-number',
+        min: 64 * 1024,
+      }),
       kafkaStallDetachMs: ms(
         "full sync: while reading is paused for Kafka, let go of the master when Kafka committed nothing for this long; keep it well below the master's --replication_timeout (30 s)",
         20000,

@@ -38,7 +38,14 @@ export interface FlowOptions {
   ackIntervalMs: number;
   /** the ACK value; defaults to the next LSN after what was received */
   ackPosition?: (flowId: number) => number | null;
+  /** while reading is paused, raw bytes still taken off the socket (queued unparsed) up to this many */
+  readAheadBytes?: number;
 }
+
+/** Default of FlowOptions.readAheadBytes. */
+export const DEFAULT_READ_AHEAD_BYTES = 64 * 1024 * 1024;
+/** The most raw bytes one forced read parses at a time (see forceRead). */
+const FORCED_READ_PIECE_BYTES = 16 * 1024;
 
 export type FlowSyncMode = 'FULL' | 'PARTIAL';
 
@@ -76,6 +83,16 @@ export class FlowConnection {
   private failed = false;
   /** when reading was paused (epoch ms); null while reading */
   private pausedAt: number | null = null;
+  /**
+   * Raw bytes taken off the socket while reading is paused, not parsed yet: the master's writes keep
+   * completing (its snapshot arrives compressed, so a little wire data is a lot of events). The
+   * socket itself stops only when this holds readAheadBytes.
+   */
+  private readonly rawQueue: Buffer[] = [];
+  private rawBytes = 0;
+  /** when the socket was stopped because rawQueue is full (epoch ms); null while it is read */
+  private socketStoppedAt: number | null = null;
+  private draining = false;
   mode: FlowSyncMode | null = null;
 
   constructor(
@@ -136,22 +153,82 @@ export class FlowConnection {
     return mode;
   }
 
-  /** Stops reading the socket (the master's writes to it then wait): back-pressure during a full sync. */
+  private get readAheadLimit(): number {
+    return this.options.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
+  }
+
+  /**
+   * Stops parsing (back-pressure during a full sync): what arrives goes raw into the read-ahead queue,
+   * and the socket (so the master's writes) stops only once that queue holds readAheadBytes.
+   */
   pauseReading(nowMs: number): void {
     if (this.pausedAt !== null || this.stopping) return;
     this.pausedAt = nowMs;
-    this.socket?.pause();
+    this.stopSocketIfFull(nowMs);
   }
 
+  /** Parses the queued raw bytes (until paused again), then reads the socket again. */
   resumeReading(): void {
     if (this.pausedAt === null) return;
     this.pausedAt = null;
-    this.socket?.resume();
+    this.drain(() => this.pausedAt === null, Infinity);
   }
 
-  /** How long the socket has gone unread because reading is paused (0 while reading). */
+  /** Reading is paused by the owner (the socket may still be read into the read-ahead queue). */
+  get readingPaused(): boolean {
+    return this.pausedAt !== null;
+  }
+
+  /** Raw bytes read ahead and not parsed yet. */
+  get readAheadBytes(): number {
+    return this.rawBytes;
+  }
+
+  /** How long the socket has gone unread (the read-ahead queue full while paused; 0 while read). */
   unreadForMs(nowMs: number): number {
-    return this.pausedAt === null ? 0 : nowMs - this.pausedAt;
+    return this.socketStoppedAt === null ? 0 : nowMs - this.socketStoppedAt;
+  }
+
+  /**
+   * While paused: parses some queued raw bytes anyway (at least one piece of at most 16 KiB, more
+   * while `more()` says so), so the socket is read again before the master's write times out.
+   * Returns the raw bytes parsed.
+   */
+  forceRead(more: () => boolean): number {
+    if (this.rawBytes === 0) return 0;
+    return this.drain(() => this.rawBytes >= this.readAheadLimit || more(), FORCED_READ_PIECE_BYTES);
+  }
+
+  private drain(more: () => boolean, pieceBytes: number): number {
+    if (this.draining) return 0;
+    this.draining = true;
+    let parsed = 0;
+    try {
+      let first = true;
+      while (this.rawQueue.length > 0 && !this.failed && (first || more())) {
+        first = false;
+        const head = this.rawQueue[0]!;
+        const piece = head.length <= pieceBytes ? head : head.subarray(0, pieceBytes);
+        if (piece === head) this.rawQueue.shift();
+        else this.rawQueue[0] = head.subarray(pieceBytes);
+        this.rawBytes -= piece.length;
+        parsed += piece.length;
+        this.parse(piece);
+      }
+    } finally {
+      this.draining = false;
+    }
+    if (this.socketStoppedAt !== null && this.rawBytes < this.readAheadLimit) {
+      this.socketStoppedAt = null;
+      this.socket?.resume();
+    }
+    return parsed;
+  }
+
+  private stopSocketIfFull(nowMs: number): void {
+    if (this.socketStoppedAt !== null || this.rawBytes < this.readAheadLimit) return;
+    this.socketStoppedAt = nowMs;
+    this.socket?.pause();
   }
 
   /** Stable sync began (STARTSTABLE answered): ACK now, then on the interval (spec 6). */
@@ -178,7 +255,20 @@ export class FlowConnection {
   private onData(chunk: Buffer): void {
     if (this.failed || !this.parser) return;
     this.counters.bytes += chunk.length;
-    this.counters.lastDataAt = Date.now();
+    const now = Date.now();
+    this.counters.lastDataAt = now;
+    if (this.pausedAt !== null || this.rawQueue.length > 0) {
+      this.rawQueue.push(chunk);
+      this.rawBytes += chunk.length;
+      if (this.pausedAt !== null) this.stopSocketIfFull(now);
+      else this.drain(() => this.pausedAt === null, Infinity);
+      return;
+    }
+    this.parse(chunk);
+  }
+
+  private parse(chunk: Buffer): void {
+    if (this.failed || !this.parser) return;
     let items: FlowItem[];
     try {
       items = this.parser.feed(chunk);
@@ -254,7 +344,12 @@ export class FlowConnection {
    * then destroy. Bounded by `deadline` (epoch ms); never an RST while the master may be writing.
    */
   async close(deadline: number): Promise<void> {
+    // what was read ahead is not wanted any more (the session ends): drop it rather than parse it
+    this.rawQueue.length = 0;
+    this.rawBytes = 0;
     this.resumeReading();
+    if (this.socketStoppedAt !== null) this.socket?.resume();
+    this.socketStoppedAt = null;
     this.stopping = true;
     this.stopAcks();
     if (this.socket) await closeGracefully(this.socket, deadline, false);
@@ -263,6 +358,8 @@ export class FlowConnection {
   /** Immediate close after a failure elsewhere (the session is being torn down anyway). */
   destroy(): void {
     this.stopping = true;
+    this.rawQueue.length = 0;
+    this.rawBytes = 0;
     this.stopAcks();
     this.socket?.destroy();
   }

@@ -45,6 +45,8 @@ export interface ReplicaSessionOptions {
   connect: ConnectOptions;
   listeningPort: number;
   ackIntervalMs: number;
+  /** per flow: raw bytes still read off the socket while reading is paused (default 64 MiB) */
+  readAheadBytes?: number;
   /** while a full sync runs, no byte on any flow for this long fails the attempt (0 = off) */
   fullSyncStallTimeoutMs: number;
   /** bound for the graceful stop */
@@ -126,6 +128,26 @@ export class ReplicaSession {
   resumeReading(): void {
     this.readingResumedAt = Date.now();
     for (const f of this.flows) f.resumeReading();
+  }
+
+  /**
+   * Parses some read-ahead bytes of every flow whose socket has gone unread for `minUnreadMs`, even
+   * though reading is paused (see FlowConnection.forceRead). Returns the flows and raw bytes parsed.
+   */
+  forceRead(nowMs: number, minUnreadMs: number, more: () => boolean): { flows: number[]; bytes: number } {
+    const done = { flows: [] as number[], bytes: 0 };
+    for (const f of this.flows) {
+      if (f.unreadForMs(nowMs) < minUnreadMs) continue;
+      const bytes = f.forceRead(more);
+      if (bytes > 0) done.flows.push(f.flowId);
+      done.bytes += bytes;
+    }
+    return done;
+  }
+
+  /** Raw bytes read ahead on all flows and not parsed yet. */
+  readAheadBytes(): number {
+    return this.flows.reduce((n, f) => n + f.readAheadBytes, 0);
   }
 
   /** The longest any flow socket has gone unread because reading is paused (0 while reading). */
@@ -307,6 +329,7 @@ export class ReplicaSession {
             requestLsn: lsns ? lsns[flowId]! : null,
             ackIntervalMs: this.options.ackIntervalMs,
             ackPosition: this.options.ackPosition,
+            readAheadBytes: this.options.readAheadBytes,
           },
           listener,
         ),
@@ -327,7 +350,7 @@ export class ReplicaSession {
     const timer = setInterval(
       () => {
         const now = Date.now();
-        if (flows.some((f) => f.unreadForMs(now) > 0)) return;
+        if (flows.some((f) => f.readingPaused || f.unreadForMs(now) > 0)) return;
         const last = Math.max(startedAt, this.readingResumedAt, ...flows.map((f) => f.counters.lastDataAt));
         if (Date.now() - last > stallMs) {
           failWith(

@@ -23,7 +23,7 @@ export interface FlowControlState {
   sessionStopped: boolean;
   /** bytes still waiting for Kafka */
   bufferedBytes: number;
-  /** the longest a flow socket has gone unread because reading is paused */
+  /** the longest a flow socket has gone unread because reading is paused (its read-ahead queue is full) */
   unreadForMs: number;
   /** time since Kafka last committed something, or since reading paused if that is later */
   kafkaIdleMs: number;
@@ -40,20 +40,40 @@ export interface FlowControlLimits {
   maxUnreadMs: number;
   /** paused for Kafka and nothing committed for this long: detach (Kafka is down) */
   kafkaStallDetachMs: number;
+  /**
+   * a socket unread for this long is read anyway (some of its read-ahead bytes parsed) while the
+   * buffer is below forceReadCeilingBytes: half the master's replication_timeout
+   */
+  forceReadAfterMs: number;
+  /** buffer bytes up to which a forced read may take the buffer past the high-water mark */
+  forceReadCeilingBytes: number;
 }
 
-export type FlowControlAction =
-  'pause' | 'resume' | 'detach-buffer-full' | 'detach-kafka-stalled' | 'reattach' | 'none';
+/** Half of Dragonfly's default --replication_timeout (30 s): no socket stays unread longer. */
+export const FORCE_READ_AFTER_MS = 15_000;
 
-/** The water marks for a buffer of `maxBytes`: pause at 3/4, resume at 1/2 (room for what one read yields). */
-export function waterMarks(maxBytes: number): Pick<FlowControlLimits, 'highWaterBytes' | 'lowWaterBytes'> {
-  return { highWaterBytes: Math.floor(maxBytes * 0.75), lowWaterBytes: Math.floor(maxBytes * 0.5) };
+export type FlowControlAction =
+  'pause' | 'resume' | 'force-read' | 'detach-buffer-full' | 'detach-kafka-stalled' | 'reattach' | 'none';
+
+/**
+ * The water marks for a buffer of `maxBytes`: pause at 3/4, resume at 1/2 (room for what one read
+ * yields); a forced read may fill it up to 7/8.
+ */
+export function waterMarks(
+  maxBytes: number,
+): Pick<FlowControlLimits, 'highWaterBytes' | 'lowWaterBytes' | 'forceReadCeilingBytes'> {
+  return {
+    highWaterBytes: Math.floor(maxBytes * 0.75),
+    lowWaterBytes: Math.floor(maxBytes * 0.5),
+    forceReadCeilingBytes: Math.floor(maxBytes * 0.875),
+  };
 }
 
 /**
  * Detach as soon as the buffer refused something (the events after it are gone, so the session must
  * restart from what Kafka has), or when Kafka stood still for kafkaStallDetachMs while reading was
- * paused. Re-attach once everything buffered is committed: the committed positions are then exactly
+ * paused. A socket unread for forceReadAfterMs is read anyway, a little, taking the buffer past its
+ * high-water mark (up to forceReadCeilingBytes), so the master's pending write completes. Re-attach once everything buffered is committed: the committed positions are then exactly
  * where the new session has to start, partial sync or new epoch.
  */
 export function flowControl(state: FlowControlState, limits: FlowControlLimits): FlowControlAction {
@@ -66,6 +86,8 @@ export function flowControl(state: FlowControlState, limits: FlowControlLimits):
     if (state.bufferedBytes <= limits.lowWaterBytes) return 'resume';
     if (state.unreadForMs >= limits.maxUnreadMs && state.bufferedBytes < limits.highWaterBytes)
       return 'resume';
+    if (state.unreadForMs >= limits.forceReadAfterMs && state.bufferedBytes < limits.forceReadCeilingBytes)
+      return 'force-read';
     return 'none';
   }
   return state.fullSync && state.bufferedBytes >= limits.highWaterBytes ? 'pause' : 'none';

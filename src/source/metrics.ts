@@ -21,6 +21,10 @@ export function sourceMetrics() {
       'source_reading_paused',
       "1 while reading from the master is paused for Kafka (full sync at Kafka's pace), else 0",
     ),
+    readAheadBytes: gauge(
+      'source_read_ahead_bytes',
+      'raw bytes taken off the flow sockets while reading is paused for Kafka, not parsed yet (at most replica.readAheadBytes per flow)',
+    ),
     readingPausedSeconds: counter(
       'source_reading_paused_seconds_total',
       'time reading from the master was paused for Kafka',

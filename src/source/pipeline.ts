@@ -23,7 +23,7 @@ import {
 import { bufferedUnits } from './buffered-unit';
 import { EventBuffer } from './event-buffer';
 import { EventBuilder, type EventUnit } from './event-builder';
-import { flowControl, waterMarks, type FlowControlLimits } from './flow-control';
+import { FORCE_READ_AFTER_MS, flowControl, waterMarks, type FlowControlLimits } from './flow-control';
 import { MessageSlab } from './message-slab';
 import type { SourceMetrics } from './metrics';
 import { CommittedPositions, type RecoveredState } from './positions';
@@ -119,6 +119,7 @@ export class SourcePipeline {
       ...waterMarks(options.bufferMaxBytes),
       maxUnreadMs: options.maxUnreadMs,
       kafkaStallDetachMs: options.kafkaStallDetachMs,
+      forceReadAfterMs: FORCE_READ_AFTER_MS,
     };
   }
 
@@ -351,6 +352,8 @@ export class SourcePipeline {
         return this.pauseReading(now, deliveredBy);
       case 'resume':
         return this.resumeReading(now);
+      case 'force-read':
+        return this.forceRead(now);
       case 'detach-buffer-full':
         return this.detach('the event buffer is full (in stable sync the master must not wait for us)');
       case 'detach-kafka-stalled':
@@ -377,6 +380,21 @@ export class SourcePipeline {
     if (this.pauseLogged) this.deps.logger.debug(message);
     else this.deps.logger.info(message);
     this.pauseLogged = true;
+  }
+
+  /** A socket went unread for half the master's timeout: parse some of what it read ahead anyway. */
+  private forceRead(now: number): void {
+    const ceiling = this.limits.forceReadCeilingBytes;
+    const done = this.session?.forceRead(
+      now,
+      this.limits.forceReadAfterMs,
+      () => this.buffer.bytes < ceiling,
+    );
+    if (!done || done.bytes === 0) return;
+    this.deps.logger.warn(
+      `flows ${done.flows.join(', ')} unread for ${this.limits.forceReadAfterMs / 1000} s while paused for Kafka: ` +
+        `parsed ${done.bytes} read-ahead bytes anyway so the master's writes complete (buffer may pass its high-water mark up to ${ceiling} bytes); ${this.behind()}`,
+    );
   }
 
   private resumeReading(now: number): void {
@@ -501,6 +519,7 @@ export class SourcePipeline {
     const m = this.deps.metrics;
     m.bufferBytes.set(this.buffer.bytes);
     m.bufferFill.set(this.buffer.bytes / this.buffer.maxBytes);
+    m.readAheadBytes.set(this.session?.readAheadBytes() ?? 0);
     const toFull = this.buffer.secondsToFull();
     m.secondsToFull.set(Number.isFinite(toFull) ? toFull : -1);
     this.checkFlowControl();

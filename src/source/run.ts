@@ -118,6 +118,7 @@ async function runWith(
         listeningPort: config.replica.listeningPort,
         ackIntervalMs: config.replica.ackIntervalMs,
         fullSyncStallTimeoutMs: config.replica.stallTimeoutMs,
+        readAheadBytes: config.replica.readAheadBytes,
         stopTimeoutMs: Math.min(config.replica.stopTimeoutMs, 10_000),
         reconnect: config.replica.reconnect,
       },

@@ -7,7 +7,12 @@ import {
   type FlowControlState,
 } from '../../../src/source/flow-control';
 
-const limits: FlowControlLimits = { ...waterMarks(1000), maxUnreadMs: 5000, kafkaStallDetachMs: 20_000 };
+const limits: FlowControlLimits = {
+  ...waterMarks(1000),
+  maxUnreadMs: 5000,
+  kafkaStallDetachMs: 20_000,
+  forceReadAfterMs: 15_000,
+};
 
 const fullSync: FlowControlState = {
   attached: true,
@@ -24,7 +29,7 @@ const stable: FlowControlState = { ...fullSync, fullSync: false };
 const paused: FlowControlState = { ...fullSync, readingPaused: true, bufferedBytes: 800 };
 
 test('water marks: pause at 3/4 of the buffer, resume at 1/2', () => {
-  assert.deepEqual(waterMarks(1000), { highWaterBytes: 750, lowWaterBytes: 500 });
+  assert.deepEqual(waterMarks(1000), { highWaterBytes: 750, lowWaterBytes: 500, forceReadCeilingBytes: 875 });
 });
 
 test('full sync: a filling buffer pauses reading instead of letting go of the master', () => {
@@ -44,8 +49,23 @@ test('full sync: a socket unread for maxUnreadMs is read again as soon as Kafka 
   assert.equal(flowControl({ ...paused, bufferedBytes: 750, unreadForMs: 9000 }, limits), 'none');
 });
 
+test('full sync: a socket unread for half the master timeout is read anyway, up to 7/8 of the buffer', () => {
+  assert.equal(flowControl({ ...paused, bufferedBytes: 800, unreadForMs: 14_999 }, limits), 'none');
+  assert.equal(flowControl({ ...paused, bufferedBytes: 800, unreadForMs: 15_000 }, limits), 'force-read');
+  assert.equal(flowControl({ ...paused, bufferedBytes: 874, unreadForMs: 16_000 }, limits), 'force-read');
+  assert.equal(flowControl({ ...paused, bufferedBytes: 875, unreadForMs: 16_000 }, limits), 'none');
+  // Kafka down: detach wins
+  assert.equal(
+    flowControl({ ...paused, unreadForMs: 20_000, kafkaIdleMs: 20_000 }, limits),
+    'detach-kafka-stalled',
+  );
+});
+
 test('full sync: detach only when Kafka committed nothing for kafkaStallDetachMs', () => {
-  assert.equal(flowControl({ ...paused, unreadForMs: 19_999, kafkaIdleMs: 19_999 }, limits), 'none');
+  assert.equal(
+    flowControl({ ...paused, bufferedBytes: 875, unreadForMs: 19_999, kafkaIdleMs: 19_999 }, limits),
+    'none',
+  );
   assert.equal(flowControl({ ...paused, kafkaIdleMs: 20_000 }, limits), 'detach-kafka-stalled');
 });
 
