@@ -10,6 +10,17 @@ export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export const ENCODINGS = ['single-object', 'confluent'] as const;
+/** Schema Registry compatibility levels (Confluent's names; the registry enforces them). */
+export const COMPATIBILITY_LEVELS = [
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+  'NONE',
+] as const;
+export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
 
 /** Kafka topic names: 1-249 of letters, digits, ".", "_" and "-" (the broker's own rule). */
 const TOPIC_NAME = {
@@ -36,6 +47,10 @@ export interface SchemaRegistryConfig {
   url: string;
   username: string;
   password: string;
+  compatibility: CompatibilityLevel;
+  timeoutMs: number;
+  retryForMs: number;
+  tls: Omit<TlsConfig, 'enabled'>;
 }
 
 export interface LogConfig {
@@ -148,8 +163,36 @@ export function encodingOptions(role: string) {
         format: 'text',
         sensitive: true,
       }),
+      compatibility: option<CompatibilityLevel>({
+        doc:
+          'compatibility level the source sets on its subjects (<topic>-key, <topic>-value) and checks its ' +
+          'schemas against before publishing; the registry then refuses any writer that breaks it',
+        default: 'BACKWARD',
+        format: 'one-of',
+        values: COMPATIBILITY_LEVELS,
+      }),
+      timeoutMs: option({
+        doc: 'how long one schema registry request may take before it counts as failed',
+        default: 10_000,
+        format: 'whole-number',
+        min: 1,
+      }),
+      retryForMs: option({
+        doc:
+          'how long an unreachable or failing (5xx, timeout) schema registry is retried before the process ' +
+          'stops with an error (nothing is published or applied without a schema meanwhile)',
+        default: 60_000,
+        format: 'whole-number',
+      }),
+      tls: registryTlsOptions(),
     },
   };
+}
+
+/** TLS to the registry is on when its URL is https://; these tune it. */
+function registryTlsOptions() {
+  const { ca, cert, key, rejectUnauthorized } = tlsOptions('schema registry', '');
+  return { ca, cert, key, rejectUnauthorized };
 }
 
 export function logOptions() {
@@ -204,10 +247,16 @@ export function commonChecks(config: {
     );
   }
   problems.push(...tlsPairCheck('kafka.ssl', ssl));
+  problems.push(...tlsPairCheck('schemaRegistry.tls', config.schemaRegistry.tls));
+  if ((config.schemaRegistry.username === '') !== (config.schemaRegistry.password === '')) {
+    problems.push(
+      'schemaRegistry.username and schemaRegistry.password go together: set both for basic auth, or neither',
+    );
+  }
   return problems;
 }
 
-export function tlsPairCheck(prefix: string, tls: TlsConfig): string[] {
+export function tlsPairCheck(prefix: string, tls: Pick<TlsConfig, 'cert' | 'key'>): string[] {
   if ((tls.cert === '') === (tls.key === '')) return [];
   return [`${prefix}.cert and ${prefix}.key go together: set both for mutual TLS, or neither`];
 }

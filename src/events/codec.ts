@@ -37,8 +37,25 @@ export class EventCodec {
   private constructor(
     readonly wireFormat: SchemaWireFormat,
     private readonly schemas: Record<SchemaRole, LoadedSchema>,
-    private readonly headers: Record<SchemaRole, Buffer>,
+    /** null for a codec made by forDecoding() */
+    private readonly encodingHeaders: Record<SchemaRole, Buffer> | null,
   ) {}
+
+  private get headers(): Record<SchemaRole, Buffer> {
+    if (this.encodingHeaders === null)
+      throw new Error('this EventCodec was made forDecoding(): it cannot encode');
+    return this.encodingHeaders;
+  }
+
+  /** Single-object encoding names schemas by fingerprint: the ones this build ships are known up front. */
+  private learnShippedSchemas(): void {
+    if (!(this.wireFormat instanceof SingleObjectWireFormat)) return;
+    for (const role of ['key', 'value'] as const) {
+      this.readers.set(`fp:${this.schemas[role].fingerprint.toString('hex')}`, { role, resolver: undefined });
+    }
+    for (const released of releasedSchemas())
+      this.learn(`fp:${released.fingerprint.toString('hex')}`, released);
+  }
 
   /** A codec for the current schemas; registers them first when the wire format uses a registry. */
   static async create(wireFormat: SchemaWireFormat = new SingleObjectWireFormat()): Promise<EventCodec> {
@@ -51,10 +68,17 @@ export class EventCodec {
     for (const role of ['key', 'value'] as const) {
       codec.readers.set(wireFormat.readHeader(headers[role], role).schemaRef, { role, resolver: undefined });
     }
-    if (wireFormat instanceof SingleObjectWireFormat) {
-      for (const released of releasedSchemas())
-        codec.learn(`fp:${released.fingerprint.toString('hex')}`, released);
-    }
+    codec.learnShippedSchemas();
+    return codec;
+  }
+
+  /**
+   * A codec that only decodes (a consumer): it registers nothing, so a consumer never adds versions to
+   * the producer's subjects; every writer schema is resolved as messages name it.
+   */
+  static forDecoding(wireFormat: SchemaWireFormat = new SingleObjectWireFormat()): EventCodec {
+    const codec = new EventCodec(wireFormat, currentSchemas(), null);
+    codec.learnShippedSchemas();
     return codec;
   }
 

@@ -46,7 +46,7 @@ export class SingleObjectWireFormat implements SchemaWireFormat {
       throw new WireFormatError(
         `the ${role} of a message starts with ${preview(message)}, not with the Avro single-object marker C3 01`,
         message[0] === 0x00
-          ? 'it looks like Confluent Schema Registry framing: set the wire format to confluent'
+          ? 'it looks like Confluent Schema Registry framing: set encoding to confluent (with schemaRegistry.url)'
           : 'the topic holds messages of another producer or format; check the topic name and the source settings',
       );
     }
@@ -133,7 +133,7 @@ export class ConfluentWireFormat implements SchemaWireFormat {
       throw new WireFormatError(
         `the ${role} of a message starts with ${preview(message)}, not with the Confluent magic byte 00`,
         message[0] === 0xc3
-          ? 'it looks like Avro single-object encoding: set the wire format to avro-single-object'
+          ? 'it looks like Avro single-object encoding: set encoding to single-object'
           : 'the topic holds messages of another producer or format; check the topic name and the source settings',
       );
     }
@@ -145,6 +145,6 @@ export class ConfluentWireFormat implements SchemaWireFormat {
   }
 
   unknownSchemaHint(schemaRef: string): string {
-    return `the schema registry has no schema ${schemaRef}: check that this consumer uses the producer's registry`;
+    return `the schema registry has no schema with ${schemaRef.replace(':', ' ')}: check that schemaRegistry.url names the registry the producer registered with (a registry without persistent storage forgets its schemas on restart)`;
   }
 }

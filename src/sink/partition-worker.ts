@@ -10,6 +10,7 @@ import type { EventCodec } from '../events/codec';
 import { ChunkSequenceError } from '../events/errors';
 import type { ChangeEvent } from '../events/model';
 import type { Logger } from '../observability/logger';
+import { SchemaRegistryError } from '../schema-registry/errors';
 import type {
   BatchEvent,
   BatchRequest,
@@ -176,6 +177,8 @@ export class PartitionWorker {
       if (message.value === null) throw new Error('the message has no value (a tombstone)');
       event = await this.deps.codec.decodeValue(message.value);
     } catch (e) {
+      // an unreachable registry is no fault of the event: stop without passing it (nothing lost)
+      if (e instanceof SchemaRegistryError && e.transient) throw e;
       const what = (e as Error).message;
       await this.refuse(message, control, 'decode-error', what, 'the event cannot be read as a change event');
       return;

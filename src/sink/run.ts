@@ -6,10 +6,12 @@
 import type { Producer } from 'kafkajs';
 import type { SinkConfig } from '../config/sink';
 import { EventCodec } from '../events/codec';
-import { SingleObjectWireFormat } from '../events/wire-format';
+import { SingleObjectWireFormat, type SchemaWireFormat } from '../events/wire-format';
 import { createKafkaClient } from '../kafka/client';
 import { startLocalStack, type LocalStack } from '../localstack/local-stack';
 import type { Logger } from '../observability/logger';
+import type { HttpSchemaRegistryClient } from '../schema-registry/client';
+import { confluentWireFormat } from '../schema-registry/confluent-setup';
 import { describeCapabilities, detectCapabilities } from '../targets/capabilities';
 import { RedisStandaloneWriter } from '../targets/redis-standalone';
 import { BarrierCoordinator } from './barrier';
@@ -84,17 +86,12 @@ async function prepareStart(
 }
 
 export async function runSink(config: SinkConfig, logger: Logger, stopSignal: AbortSignal): Promise<void> {
-  if (config.encoding !== 'single-object') {
-    throw new TargetError(
-      `encoding "${config.encoding}" is not supported by the sink yet`,
-      'produce and consume with encoding=single-object',
-    );
-  }
   let stack: LocalStack | undefined;
   let producer: Producer | null = null;
   let writer: RedisStandaloneWriter | undefined;
   let consumer: SinkConsumer | undefined;
   let stopProgress = (): void => undefined;
+  let registry: HttpSchemaRegistryClient | undefined;
   try {
     if (config.kafka.brokers.length === 0 || config.redis.url === '') {
       logger.warn(
@@ -108,7 +105,11 @@ export async function runSink(config: SinkConfig, logger: Logger, stopSignal: Ab
     writer = await connectTarget(redisConfig, logger);
     const capabilities = await detectCapabilities(writer.redis);
     logger.info(`target: ${describeCapabilities(capabilities)}`);
-    const codec = await EventCodec.create(new SingleObjectWireFormat());
+    let wireFormat: SchemaWireFormat = new SingleObjectWireFormat();
+    if (config.encoding === 'confluent') {
+      ({ wireFormat, registry } = await confluentWireFormat(config, 'consume', logger));
+    }
+    const codec = EventCodec.forDecoding(wireFormat);
     if (config.errors.deadLetterTopic !== '') {
       producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
@@ -140,5 +141,6 @@ export async function runSink(config: SinkConfig, logger: Logger, stopSignal: Ab
     await producer?.disconnect().catch(() => undefined);
     await writer?.close();
     await stack?.stop();
+    registry?.close();
   }
 }

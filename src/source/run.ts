@@ -13,6 +13,8 @@ import { ensureTopic, topicPartitionCount } from '../kafka/topic';
 import { startKafkaBroker, type KafkaBroker } from '../localstack/kafka-broker';
 import type { Logger } from '../observability/logger';
 import { parseMasterUrl } from '../replica/master-address';
+import type { HttpSchemaRegistryClient } from '../schema-registry/client';
+import { confluentWireFormat } from '../schema-registry/confluent-setup';
 import type { BufferedUnit } from './event-buffer';
 import { sourceMetrics } from './metrics';
 import { SourcePipeline } from './pipeline';
@@ -25,11 +27,15 @@ import { readPartitionTails } from './tail-reader';
 const RECORD_ROOM_BYTES = 512;
 const TAIL_READ_TIMEOUT_MS = 60_000;
 
-function wireFormatFor(config: SourceConfig): SchemaWireFormat {
+async function wireFormatFor(
+  config: SourceConfig,
+  logger: Logger,
+  resources: Resources,
+): Promise<SchemaWireFormat> {
   if (config.encoding === 'single-object') return new SingleObjectWireFormat();
-  throw new Error(
-    'encoding "confluent" is not available in the source of this build: use encoding "single-object" (no registry needed)',
-  );
+  const { wireFormat, registry } = await confluentWireFormat(config, 'publish', logger);
+  resources.registry = registry;
+  return wireFormat;
 }
 
 /** Everything the source holds open; closed in reverse order. */
@@ -37,6 +43,7 @@ interface Resources {
   broker?: KafkaBroker;
   admin?: Admin;
   publisher?: TransactionalPublisher;
+  registry?: HttpSchemaRegistryClient;
 }
 
 export async function runSource(
@@ -51,6 +58,7 @@ export async function runSource(
     await resources.publisher?.close();
     await resources.admin?.disconnect().catch(() => undefined);
     await resources.broker?.stop();
+    resources.registry?.close();
   }
 }
 
@@ -70,7 +78,7 @@ async function runWith(
     brokers = [resources.broker.brokers];
   }
   const kafka = createKafkaClient(config.kafka, logger, { brokers, requestTimeoutMs: 15_000 });
-  const codec = await EventCodec.create(wireFormatFor(config));
+  const codec = await EventCodec.create(await wireFormatFor(config, logger, resources));
   const admin = kafka.admin();
   resources.admin = admin;
   await admin.connect();

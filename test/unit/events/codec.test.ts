@@ -19,6 +19,15 @@ test('every payload kind survives encode and decode (single-object encoding)', a
   }
 });
 
+test('a decoding-only codec reads single-object messages of the current and released schemas', async () => {
+  const writer = await EventCodec.create();
+  const reader = EventCodec.forDecoding();
+  for (const event of everyPayload()) {
+    assert.deepEqual(plain(await reader.decodeValue(writer.encodeValue(event))), plain(event));
+    assert.deepEqual(plain(await reader.decodeKey(writer.encodeKey(eventKey(event)))), eventKey(event));
+  }
+});
+
 test('single-object header is C3 01 + the little-endian CRC-64-AVRO of the canonical form', async () => {
   const codec = await EventCodec.create();
   const message = codec.encodeValue(everyPayload()[0] as ChangeEvent);
@@ -75,13 +84,15 @@ test('Confluent framing: magic 0 + big-endian schema id, ids from the injected r
     assert.equal(value.readUInt32BE(1), valueId);
     assert.deepEqual(plain(await codec.decodeValue(value)), plain(event));
   }
-  // a second consumer process learns the writer schema from the registry on first sight
-  const reader = await EventCodec.create(
+  // a consumer learns the writer schema from the registry on first sight and registers nothing
+  const reader = EventCodec.forDecoding(
     new ConfluentWireFormat(registry, { key: 'other-key', value: 'other-value' }),
   );
+  assert.deepEqual(registry.versions('other-value'), []);
+  assert.throws(() => reader.encodeValue(everyPayload()[0] as ChangeEvent), /forDecoding/);
   const event = everyPayload()[3] as ChangeEvent;
   assert.deepEqual(plain(await reader.decodeValue(codec.encodeValue(event))), plain(event));
   const unknown = codec.encodeValue(event);
   unknown.writeUInt32BE(999, 1);
-  await assert.rejects(reader.decodeValue(unknown), /registry has no schema id:999/);
+  await assert.rejects(reader.decodeValue(unknown), /registry has no schema with id 999/);
 });
