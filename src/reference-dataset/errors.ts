@@ -8,7 +8,7 @@ export class UnknownCommandError extends Error {
       .map((a) => a.toString('latin1').slice(0, 40))
       .join(' ');
     super(
-      `the dataset model does not implement ${command} (record: ${shown}); add it to src/model/commands/`,
+      `the reference dataset does not implement ${command} (record: ${shown}); add it to src/reference-dataset/commands/`,
     );
     this.name = 'UnknownCommandError';
     this.command = command;

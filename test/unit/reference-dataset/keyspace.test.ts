@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UnknownCommandError } from '../../../src/model/errors';
+import { UnknownCommandError } from '../../../src/reference-dataset/errors';
 import { keyOf, newDataset, NOW, run, valueOf } from './helpers';
 
 const entry = (key: string, value: string, expireAtMs: number | null = null) => ({

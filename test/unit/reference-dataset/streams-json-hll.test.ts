@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyHll, hllAdd } from '../../../src/model/hll';
+import { emptyHll, hllAdd } from '../../../src/reference-dataset/hll';
 import { keyOf, newDataset, run, valueOf } from './helpers';
 
 test('streams: the journaled form of the types fixture commands on j:x', () => {
