@@ -1,7 +1,8 @@
 import type { CaptureSession, StreamChunk } from './session';
 import { ProtocolError } from '../protocol/errors';
 import type { FlowItem } from '../protocol/types';
-import { Dataset, DumpDecoder } from '../reference-dataset/dataset';
+import { Dataset } from '../reference-dataset/dataset';
+import type { DumpDecoder } from '../reference-dataset/keyspace';
 import { FullSyncRestart, replayFlows, TimedItem, withContext } from '../reference-dataset/replay';
 
 /**

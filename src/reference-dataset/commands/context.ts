@@ -1,4 +1,4 @@
-import type { Dataset, KeyRecord } from '../dataset';
+import type { KeyRecord, KeySpace } from '../keyspace';
 import { CommandError } from '../errors';
 import type { ModelType, ModelValue } from '../values';
 
@@ -7,7 +7,7 @@ type ValueOf<T extends ModelType> = Extract<ModelValue, { type: T }>;
 /** What a command handler sees: the dataset, the selected db, the record's time, argument helpers. */
 export class CommandContext {
   constructor(
-    readonly dataset: Dataset,
+    readonly dataset: KeySpace,
     readonly db: number,
     readonly nowMs: number,
     readonly command: string,
