@@ -1,5 +1,6 @@
 import type { SnapshotEntry } from '../protocol/types';
 import { COMMANDS } from './commands';
+import { UNSUPPORTED_COMMANDS } from './commands/unsupported';
 import { CommandContext } from './commands/context';
 import { UnknownCommandError } from './errors';
 import type { DumpDecoder, KeyRecord, KeySpace } from './keyspace';
@@ -74,7 +75,7 @@ export class Dataset implements KeySpace {
   applyCommand(db: number, args: Buffer[], nowMs: number): void {
     const name = (args[0] ?? Buffer.alloc(0)).toString('latin1').toUpperCase();
     const handler = COMMANDS.get(name);
-    if (!handler) throw new UnknownCommandError(name, args);
-    handler(new CommandContext(this, db, nowMs, name), args.slice(1));
+    if (!handler) throw new UnknownCommandError(name, args, UNSUPPORTED_COMMANDS.get(name));
+    handler(new CommandContext(this, db, nowMs, name, args), args.slice(1));
   }
 }

@@ -1,14 +1,21 @@
-/** A journal command the model does not implement: a gap to close, never something to skip silently. */
+/**
+ * A journal command the reference dataset does not execute: either a command it has no handler for
+ * (a gap to close), or one of the few it cannot reproduce from the journal (`reason` says why, see
+ * commands/unsupported.ts). Never something to skip silently.
+ */
 export class UnknownCommandError extends Error {
   readonly command: string;
 
-  constructor(command: string, args: Buffer[]) {
+  constructor(command: string, args: Buffer[], reason?: string) {
     const shown = args
       .slice(0, 6)
       .map((a) => a.toString('latin1').slice(0, 40))
       .join(' ');
     super(
-      `the reference dataset does not implement ${command} (record: ${shown}); add it to src/reference-dataset/commands/`,
+      reason === undefined
+        ? `the reference dataset does not implement ${command} (record: ${shown}); ` +
+            'add it to src/reference-dataset/commands/'
+        : `the reference dataset cannot execute ${command} (record: ${shown}): ${reason}`,
     );
     this.name = 'UnknownCommandError';
     this.command = command;

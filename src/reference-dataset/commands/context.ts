@@ -1,5 +1,5 @@
 import type { KeyRecord, KeySpace } from '../keyspace';
-import { CommandError } from '../errors';
+import { CommandError, UnknownCommandError } from '../errors';
 import type { ModelType, ModelValue } from '../values';
 
 type ValueOf<T extends ModelType> = Extract<ModelValue, { type: T }>;
@@ -11,10 +11,17 @@ export class CommandContext {
     readonly db: number,
     readonly nowMs: number,
     readonly command: string,
+    /** the whole record, name first (for error messages) */
+    readonly journaled: Buffer[] = [],
   ) {}
 
   fail(message: string): never {
     throw new CommandError(`${this.command}: ${message}`);
+  }
+
+  /** This form of the command cannot be reproduced from the journal; `reason` says why. */
+  cannot(reason: string): never {
+    throw new UnknownCommandError(this.command, this.journaled, reason);
   }
 
   arg(args: Buffer[], i: number, what: string): Buffer {

@@ -2,8 +2,9 @@ import { emptyHll, HllFormatError, hllAdd } from '../hll';
 import { CommandHandler } from './context';
 
 /**
- * PFADD is emulated byte for byte (HLLs are strings and expected.json compares them). Bloom filters
- * are compared by presence, type and TTL only, so BF.* just make sure the key exists.
+ * PFADD is emulated byte for byte (HLLs are strings and expected.json compares them). Sketches (bloom,
+ * cuckoo, count-min, top-k) are compared by presence, type and TTL only, so their commands only create
+ * the key where Dragonfly would and check its type elsewhere.
  */
 
 const pfadd: CommandHandler = (ctx, args) => {
@@ -21,15 +22,45 @@ const pfadd: CommandHandler = (ctx, args) => {
   else ctx.put(key, { type: 'string', value: next });
 };
 
-const bloom: CommandHandler = (ctx, args) => {
-  const key = ctx.arg(args, 0, 'key');
-  if (!ctx.lookup(key, 'sketch')) ctx.put(key, { type: 'sketch', kind: 'SBF2' });
-};
+type SketchKind = 'SBF2' | 'CUCKOO' | 'CMS' | 'TOPK';
+
+/** A command on one sketch: `creates` when Dragonfly makes a missing key, else it needs one. */
+function sketch(kind: SketchKind, creates: boolean): CommandHandler {
+  return (ctx, args) => {
+    const key = ctx.arg(args, 0, 'key');
+    const found = ctx.lookup(key, 'sketch');
+    if (found && !(found.kind === kind || (kind === 'SBF2' && found.kind === 'SBF'))) {
+      ctx.fail(`WRONGTYPE key ${key.toString('latin1')} holds a ${found.kind} sketch, not a ${kind}`);
+    }
+    if (found) return;
+    if (!creates) ctx.fail(`key ${key.toString('latin1')} does not exist`);
+    ctx.put(key, { type: 'sketch', kind });
+  };
+}
+
+const bloom = sketch('SBF2', true);
+const cuckoo = sketch('CUCKOO', true);
 
 export const PROBABILISTIC_COMMANDS: Record<string, CommandHandler> = {
   PFADD: pfadd,
   'BF.ADD': bloom,
   'BF.MADD': bloom,
   'BF.RESERVE': bloom,
-  'BF.INSERT': bloom,
+  'BF.LOADCHUNK': bloom,
+  'CF.RESERVE': cuckoo,
+  'CF.ADD': cuckoo,
+  'CF.ADDNX': cuckoo,
+  'CF.INSERT': cuckoo,
+  'CF.INSERTNX': cuckoo,
+  /** deleting the last item keeps the (empty) filter */
+  'CF.DEL': sketch('CUCKOO', false),
+  'CF.COMPACT': sketch('CUCKOO', false),
+  'CMS.INITBYDIM': sketch('CMS', true),
+  'CMS.INITBYPROB': sketch('CMS', true),
+  'CMS.INCRBY': sketch('CMS', false),
+  /** CMS.MERGE dest n src ...: the destination must exist with matching dimensions */
+  'CMS.MERGE': sketch('CMS', false),
+  'TOPK.RESERVE': sketch('TOPK', true),
+  'TOPK.ADD': sketch('TOPK', false),
+  'TOPK.INCRBY': sketch('TOPK', false),
 };
