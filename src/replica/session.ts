@@ -186,7 +186,8 @@ export class ReplicaSession {
         failure = e as Error;
       }
       if (this.stopRequested) break;
-      const delay = this.backoff.next();
+      // a wrong password or a master that is not Dragonfly stays so until the user changes something
+      const delay = failure instanceof ReplicationError && !failure.retryable ? null : this.backoff.next();
       this.listener.onError(failure, delay !== null);
       if (delay === null) break;
       this.setState('backoff');
