@@ -284,7 +284,13 @@ export class SourcePipeline {
     this.flowCount = info.flowCount;
     this.requiredPartitions = Math.max(this.requiredPartitions, info.flowCount);
     const units = this.builder.startSync(
-      { mode, reason, masterId: info.masterId, flowCount: info.flowCount },
+      {
+        mode,
+        reason,
+        masterId: info.masterId,
+        flowCount: info.flowCount,
+        dragonflyVersion: info.dragonflyVersion,
+      },
       Date.now(),
     );
     this.committed.noteMaster(info.masterId);
@@ -293,7 +299,7 @@ export class SourcePipeline {
     this.deps.metrics.epoch.set(this.builder.currentEpoch);
     if (mode === 'full') {
       this.deps.logger.info(
-        `full sync of ${info.flowCount} flows from master ${info.masterId}: epoch ${this.builder.currentEpoch} (${reason})`,
+        `full sync of ${info.flowCount} flows from master ${info.masterId} (Dragonfly ${info.dragonflyVersion ?? 'release unknown'}): epoch ${this.builder.currentEpoch} (${reason})`,
       );
     } else {
       this.deps.logger.info(
