@@ -13,7 +13,7 @@ import { describeMaster, type MasterAddress } from './master-address';
 import { Backoff, type BackoffOptions } from './backoff';
 
 export type SessionState =
-  'idle' | 'connecting' | 'full-sync' | 'stable' | 'backoff' | 'stopping' | 'stopped';
+  'idle' | 'connecting' | 'handshake' | 'full-sync' | 'stable' | 'backoff' | 'stopping' | 'stopped';
 
 /** Where to resume: the master process and the next LSN wanted on each flow (spec 7.4). */
 export interface ResumePositions {
@@ -211,8 +211,10 @@ export class ReplicaSession {
     let failWith!: (e: Error) => void;
     const failed = new Promise<Error>((resolve) => (failWith = resolve));
     this.wakeUp = () => failWith(new ReplicationError({ master: this.master, message: 'stopping' }));
+    // the handshake goes on after a failure ended the attempt: a socket it opens then is closed at once
+    const attempt = { ended: false };
     try {
-      const info = await this.raceFailure(this.handshake(failWith), failed);
+      const info = await this.raceFailure(this.handshake(attempt, failWith), failed);
       const resume = this.resumePlan(info);
       const flows = await this.raceFailure(this.openFlows(info, resume.lsns, failWith), failed);
       const modes = new Set<FlowSyncMode>(flows.map((f) => f.mode!));
@@ -249,12 +251,18 @@ export class ReplicaSession {
       this.listener.onStable(info);
       return await failed;
     } finally {
+      attempt.ended = true;
       await this.teardown();
     }
   }
 
-  private async handshake(failWith: (e: Error) => void): Promise<MasterInfo> {
+  private async handshake(attempt: { ended: boolean }, failWith: (e: Error) => void): Promise<MasterInfo> {
     const socket = await openSocket(this.options.address, this.options.connect);
+    if (attempt.ended) {
+      socket.destroy();
+      throw new ReplicationError({ master: this.master, message: 'connected after the attempt ended' });
+    }
+    this.setState('handshake');
     const channel = new CommandChannel(
       socket,
       this.master,
