@@ -80,6 +80,8 @@ export class ReplicaSession {
   private flows: FlowConnection[] = [];
   private mainChannel: CommandChannel | null = null;
   private stopRequested = false;
+  /** set by stop(deadline): the teardown ends by then even if the master does not close */
+  private stopDeadline = Infinity;
   private wakeUp: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private lastInfo: MasterInfo | null = null;
@@ -165,8 +167,10 @@ export class ReplicaSession {
     return this.loop ?? Promise.resolve();
   }
 
-  async stop(): Promise<void> {
+  /** Stops gracefully; the connections are closed by `deadline` (default: stopTimeoutMs from now). */
+  async stop(deadline?: number): Promise<void> {
     this.stopRequested = true;
+    if (deadline !== undefined) this.stopDeadline = Math.min(this.stopDeadline, deadline);
     this.wakeUp?.();
     await this.loop;
   }
@@ -389,7 +393,7 @@ export class ReplicaSession {
   private async teardown(): Promise<void> {
     const stopping = this.stopRequested;
     if (stopping) this.setState('stopping');
-    const deadline = Date.now() + this.options.stopTimeoutMs;
+    const deadline = Math.min(Date.now() + this.options.stopTimeoutMs, this.stopDeadline);
     if (!this.options.resumePositions) this.nextResume = this.receivedPositions();
     const main = this.mainChannel;
     this.mainChannel = null;
