@@ -108,6 +108,18 @@ export interface StopRig {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Takes over the transactional id; the broker may still be electing coordinators after a thaw. */
+async function startPublisher(publisher: TransactionalPublisher): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await publisher.start();
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await sleep(1000);
+    }
+  }
+}
+
 /** Runs one case; throws StopPropertyFailure when the stop took longer than its grace period. */
 export async function runStopCase(rig: StopRig, seed: number): Promise<StopOutcome> {
   const c = stopCase(seed);
@@ -178,7 +190,7 @@ export async function runStopCase(rig: StopRig, seed: number): Promise<StopOutco
         }, c.freezeAfterMs)
       : null;
   try {
-    if (c.kafka !== 'unreachable') await publisher.start();
+    if (c.kafka !== 'unreachable') await startPublisher(publisher);
     pipeline.start();
     await sleep(c.stopAfterMs);
     const stateAtStop = pipeline.stateName;
