@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { captureStartMs } from '../../src/capture/decode';
-import { compareDatasets } from '../../src/model/expected-json';
+import { compareDatasets } from '../../src/reference-dataset/expected-json';
 import { FlowStreamParser } from '../../src/protocol/flow-parser';
 import { kafkaBrokers } from '../support/env';
 import { listFixtures, loadExpected, loadMeta } from '../support/fixtures';
