@@ -289,7 +289,12 @@ export async function replayFixtureIntoTopic(
   flags: Record<string, string | number> = {},
 ): Promise<{ topic: string; sessions: CaptureSession[]; mismatches: Mismatch[] }> {
   const { sessions } = readCaptureSessions(fixture.capturePath);
-  const master = new ReplayMaster({ sessions, speed: 1, endGraceMs: 3000 });
+  const master = new ReplayMaster({
+    sessions,
+    speed: 1,
+    endGraceMs: 3000,
+    dragonflyVersion: loadMeta(fixture).dragonflyVersion,
+  });
   const { port } = await master.start();
   const password = /--requirepass (\S+)/.exec(loadMeta(fixture).masterFlags)?.[1];
   const topic = uniqueName('fixture');
