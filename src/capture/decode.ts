@@ -1,8 +1,9 @@
 import type { CaptureSession, StreamChunk } from './session';
 import { ProtocolError } from '../protocol/errors';
 import type { FlowItem } from '../protocol/types';
-import { Dataset, DumpDecoder } from '../model/dataset';
-import { FullSyncRestart, replayFlows, TimedItem, withContext } from '../model/replay';
+import { Dataset } from '../reference-dataset/dataset';
+import type { DumpDecoder } from '../reference-dataset/keyspace';
+import { FullSyncRestart, replayFlows, TimedItem, withContext } from '../reference-dataset/replay';
 
 /**
  * Reproduces the master's dataset from a recorded capture: every session in order, each flow's bytes

@@ -110,6 +110,11 @@ export class FlowConnection {
   async open(): Promise<FlowSyncMode> {
     const { address, info, flowId, master, requestLsn } = this.options;
     const socket = await openSocket(address, this.options.connect);
+    if (this.stopping) {
+      // closed while connecting: nobody will close this socket later
+      socket.destroy();
+      throw new ReplicationError({ master, flowId, message: 'connected after the flow was closed' });
+    }
     this.socket = socket;
     const channel = new CommandChannel(
       socket,

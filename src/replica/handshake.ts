@@ -11,6 +11,8 @@ export interface MasterInfo {
   version: number | null;
   /** v1.40+: lineage id (equals masterId unless the master is a cascading replica) */
   lineageId: string | null;
+  /** the release from INFO server, e.g. "v1.40.1"; null when the master did not say */
+  dragonflyVersion: string | null;
 }
 
 /** Highest DflyVersion integer whose formats this client implements (VER6, spec 1.4). */
@@ -46,7 +48,8 @@ export async function authenticate(
 /**
  * The main-connection handshake exactly as the C++ replica does it (spec 1.2):
  * PING, REPLCONF listening-port, REPLCONF capa eof capa psync2, REPLCONF capa dragonfly (alone),
- * REPLCONF CLIENT-ID, REPLCONF CLIENT-VERSION min(master version, 5).
+ * REPLCONF CLIENT-ID, REPLCONF CLIENT-VERSION min(master version, 5); then INFO server, because the
+ * events of a full sync name the master's release before its RDB header (df-ver) arrives.
  */
 export async function greetMaster(channel: CommandChannel, options: HandshakeOptions): Promise<MasterInfo> {
   await authenticate(channel, options);
@@ -73,7 +76,21 @@ export async function greetMaster(channel: CommandChannel, options: HandshakeOpt
   if (info.version !== null) {
     await channel.expectOk(['REPLCONF', 'CLIENT-VERSION', String(clientVersionFor(info.version))]);
   }
-  return info;
+  const server = await channel.call(['INFO', 'server']);
+  return { ...info, dragonflyVersion: parseServerVersion(server) };
+}
+
+/**
+ * The release in an INFO server reply: Dragonfly reports `dragonfly_version:df-v1.40.1` (beside a
+ * Redis-compatible `redis_version:7.4.0`), written as the RDB header's df-ver is ("v1.40.1"). An
+ * error reply (INFO not allowed for the user) or no such line: null, the version stays unknown
+ * until the RDB header names it.
+ */
+export function parseServerVersion(reply: RespValue): string | null {
+  const text = asText(reply);
+  const line = text?.split(/\r?\n/).find((l) => l.startsWith('dragonfly_version:'));
+  const version = line?.slice('dragonfly_version:'.length).trim().replace(/^df-/, '');
+  return version ? version : null;
 }
 
 /** What to send in CLIENT-VERSION: the master's own integer, capped at what we implement (spec 1.4). */
@@ -123,6 +140,7 @@ export function parseCapaReply(reply: RespValue, master: string): MasterInfo {
     flowCount,
     version: version === undefined ? null : version,
     lineageId: lineageText,
+    dragonflyVersion: null,
   };
 }
 

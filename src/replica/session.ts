@@ -13,7 +13,7 @@ import { describeMaster, type MasterAddress } from './master-address';
 import { Backoff, type BackoffOptions } from './backoff';
 
 export type SessionState =
-  'idle' | 'connecting' | 'full-sync' | 'stable' | 'backoff' | 'stopping' | 'stopped';
+  'idle' | 'connecting' | 'handshake' | 'full-sync' | 'stable' | 'backoff' | 'stopping' | 'stopped';
 
 /** Where to resume: the master process and the next LSN wanted on each flow (spec 7.4). */
 export interface ResumePositions {
@@ -80,6 +80,8 @@ export class ReplicaSession {
   private flows: FlowConnection[] = [];
   private mainChannel: CommandChannel | null = null;
   private stopRequested = false;
+  /** set by stop(deadline): the teardown ends by then even if the master does not close */
+  private stopDeadline = Infinity;
   private wakeUp: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private lastInfo: MasterInfo | null = null;
@@ -165,8 +167,10 @@ export class ReplicaSession {
     return this.loop ?? Promise.resolve();
   }
 
-  async stop(): Promise<void> {
+  /** Stops gracefully; the connections are closed by `deadline` (default: stopTimeoutMs from now). */
+  async stop(deadline?: number): Promise<void> {
     this.stopRequested = true;
+    if (deadline !== undefined) this.stopDeadline = Math.min(this.stopDeadline, deadline);
     this.wakeUp?.();
     await this.loop;
   }
@@ -186,7 +190,8 @@ export class ReplicaSession {
         failure = e as Error;
       }
       if (this.stopRequested) break;
-      const delay = this.backoff.next();
+      // a wrong password or a master that is not Dragonfly stays so until the user changes something
+      const delay = failure instanceof ReplicationError && !failure.retryable ? null : this.backoff.next();
       this.listener.onError(failure, delay !== null);
       if (delay === null) break;
       this.setState('backoff');
@@ -211,8 +216,10 @@ export class ReplicaSession {
     let failWith!: (e: Error) => void;
     const failed = new Promise<Error>((resolve) => (failWith = resolve));
     this.wakeUp = () => failWith(new ReplicationError({ master: this.master, message: 'stopping' }));
+    // the handshake goes on after a failure ended the attempt: a socket it opens then is closed at once
+    const attempt = { ended: false };
     try {
-      const info = await this.raceFailure(this.handshake(failWith), failed);
+      const info = await this.raceFailure(this.handshake(attempt, failWith), failed);
       const resume = this.resumePlan(info);
       const flows = await this.raceFailure(this.openFlows(info, resume.lsns, failWith), failed);
       const modes = new Set<FlowSyncMode>(flows.map((f) => f.mode!));
@@ -249,12 +256,18 @@ export class ReplicaSession {
       this.listener.onStable(info);
       return await failed;
     } finally {
+      attempt.ended = true;
       await this.teardown();
     }
   }
 
-  private async handshake(failWith: (e: Error) => void): Promise<MasterInfo> {
+  private async handshake(attempt: { ended: boolean }, failWith: (e: Error) => void): Promise<MasterInfo> {
     const socket = await openSocket(this.options.address, this.options.connect);
+    if (attempt.ended) {
+      socket.destroy();
+      throw new ReplicationError({ master: this.master, message: 'connected after the attempt ended' });
+    }
+    this.setState('handshake');
     const channel = new CommandChannel(
       socket,
       this.master,
@@ -381,7 +394,7 @@ export class ReplicaSession {
   private async teardown(): Promise<void> {
     const stopping = this.stopRequested;
     if (stopping) this.setState('stopping');
-    const deadline = Date.now() + this.options.stopTimeoutMs;
+    const deadline = Math.min(Date.now() + this.options.stopTimeoutMs, this.stopDeadline);
     if (!this.options.resumePositions) this.nextResume = this.receivedPositions();
     const main = this.mainChannel;
     this.mainChannel = null;

@@ -56,6 +56,8 @@ export interface SyncStartInfo {
   reason: SnapshotReason;
   masterId: string;
   flowCount: number;
+  /** the master's release (INFO server) when it said; absent or null keeps the one known so far */
+  dragonflyVersion?: string | null;
 }
 
 /** The flow's next LSN does not match what the master sent: events would be lost. */
@@ -130,6 +132,7 @@ export class EventBuilder {
   startSync(info: SyncStartInfo, nowMs: number): EventUnit[] {
     this.masterId = info.masterId;
     this.shardCount = info.flowCount;
+    if (info.dragonflyVersion) this.dragonflyVersion = info.dragonflyVersion;
     if (info.mode === 'partial') {
       if (this.flows.length !== info.flowCount) this.flows = this.flowsFromTails(info.flowCount, nowMs);
       for (const f of this.flows) f.phase = 'STABLE';

@@ -21,13 +21,21 @@ import {
   type SyncStart,
 } from '../replica/session';
 import { bufferedUnits } from './buffered-unit';
-import { EventBuffer } from './event-buffer';
+import { EventBuffer, type BufferedUnit } from './event-buffer';
 import { EventBuilder, type EventUnit } from './event-builder';
 import { FORCE_READ_AFTER_MS, flowControl, waterMarks, type FlowControlLimits } from './flow-control';
 import { MessageSlab } from './message-slab';
 import type { SourceMetrics } from './metrics';
 import { CommittedPositions, type RecoveredState } from './positions';
+import {
+  checkTransition,
+  isAttached,
+  sessionOf,
+  type PipelineState,
+  type PipelineStateName,
+} from './pipeline-state';
 import type { TransactionalPublisher } from './publisher';
+import { describeStop, perFlow, PublishTally, type StopSummary } from './stop-summary';
 
 export interface PipelineOptions {
   sourceId: string;
@@ -77,31 +85,24 @@ export class SourcePipeline {
   readonly committed: CommittedPositions;
   private readonly builder: EventBuilder;
   private readonly slab: MessageSlab;
-  private session: ReplicaSession | null = null;
-  private attached = false;
-  private sessionStopped = true;
-  private stopping = false;
+  private readonly limits: FlowControlLimits;
+  private readonly tally = new PublishTally();
+  private state: PipelineState = { name: 'idle' };
   private flowCount = 0;
   private ensuredPartitions = 0;
   private requiredPartitions = 0;
+  /** the running session was offered positions to resume from */
   private offeredPosition = false;
-  private fatalError: Error | null = null;
   private onFatal: ((e: Error) => void) | null = null;
   private publishing: Promise<void> | null = null;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private giveUpAt = Infinity;
-  private pushed = 0;
-  private committedUnits = 0;
-  private dropped = 0;
+  /** the batch being published (its outcome is unknown if the stop deadline comes first) */
+  private inFlight: BufferedUnit[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private stopped: Promise<StopSummary> | null = null;
   /** the current epoch's positions are all in Kafka (logged once per epoch) */
   private resumable = false;
-  private readonly commitListeners = new Set<() => void>();
-  private readonly limits: FlowControlLimits;
-  private controlTimer: NodeJS.Timeout | null = null;
   /** when Kafka last committed a batch (or the pipeline started) */
   private lastCommitAt = Date.now();
-  /** when reading paused for Kafka; null while reading */
-  private pausedAt: number | null = null;
   private pausedMsTotal = 0;
   /** the current sync has logged its first pause (later ones go to debug) */
   private pauseLogged = false;
@@ -123,8 +124,13 @@ export class SourcePipeline {
     };
   }
 
+  /** Where the pipeline is (see pipeline-state.ts). */
+  get stateName(): PipelineStateName {
+    return this.state.name;
+  }
+
   get currentSession(): ReplicaSession | null {
-    return this.session;
+    return sessionOf(this.state);
   }
 
   get publishedEvents(): number {
@@ -132,13 +138,26 @@ export class SourcePipeline {
   }
 
   get isAttached(): boolean {
-    return this.attached;
+    return isAttached(this.state);
   }
 
   /** Whether reading is paused for Kafka, and the total time it was, in ms. */
   readingPauses(nowMs: number): { paused: boolean; totalMs: number } {
-    const current = this.pausedAt === null ? 0 : nowMs - this.pausedAt;
-    return { paused: this.pausedAt !== null, totalMs: this.pausedMsTotal + current };
+    const pausedAt = this.pausedAt();
+    const current = pausedAt === null ? 0 : nowMs - pausedAt;
+    return { paused: pausedAt !== null, totalMs: this.pausedMsTotal + current };
+  }
+
+  private pausedAt(): number | null {
+    return this.state.name === 'fullSync' ? this.state.pausedAt : null;
+  }
+
+  private moveTo(next: PipelineState): void {
+    checkTransition(this.state.name, next.name);
+    const pausedAt = this.pausedAt();
+    if (pausedAt !== null && next.name !== 'fullSync') this.notePauseEnded(Date.now(), pausedAt);
+    this.state = next;
+    this.deps.metrics.attached.set(isAttached(next) ? 1 : 0);
   }
 
   /** Starts publishing and the first session (resuming from the recovered positions if any). */
@@ -147,77 +166,76 @@ export class SourcePipeline {
     this.attach(this.deps.recovered.resume);
     if (this.options.heartbeatIntervalMs > 0) {
       const every = Math.min(this.options.heartbeatIntervalMs, 1000);
-      this.heartbeatTimer = setInterval(() => this.heartbeat(), every);
-      this.heartbeatTimer.unref();
+      this.timers.push(setInterval(() => this.heartbeat(), every));
     }
     // the unread and Kafka-stall limits run on time alone, also when nothing arrives or commits
-    this.controlTimer = setInterval(() => this.checkFlowControl(), CONTROL_INTERVAL_MS);
-    this.controlTimer.unref();
+    this.timers.push(setInterval(() => this.checkFlowControl(), CONTROL_INTERVAL_MS));
+    for (const timer of this.timers) timer.unref();
   }
 
   /** Resolves when a fatal error happened (rejects with it); never resolves otherwise. */
   failure(): Promise<never> {
     return new Promise((_, reject) => {
-      if (this.fatalError) reject(this.fatalError);
+      if (this.state.name === 'failed') reject(this.state.error);
       else this.onFatal = reject;
     });
   }
 
   /**
-   * Graceful stop: publish what was buffered when asked, stop the session (FIN), publish what came
-   * during the stop; by `deadline` at the latest (what is left is read again on restart).
+   * Stops by `deadline` (epoch ms) in every state: lets go of the master (FIN) and publishes what is
+   * buffered meanwhile; what Kafka did not take by then stays out (it is read from the master again
+   * on restart: positions and ACKs only ever cover what Kafka committed). Logs and returns what was
+   * published, what was not and why, and the committed positions.
    */
-  async stop(deadline: number): Promise<void> {
-    this.stopping = true;
-    this.giveUpAt = deadline;
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    if (this.controlTimer) clearInterval(this.controlTimer);
-    await this.until(this.pushed, deadline);
-    this.attached = false;
-    await this.session?.stop();
-    await this.until(this.pushed, deadline);
-    const left = this.buffer.events;
-    this.giveUpAt = 0;
-    this.buffer.wake();
-    await this.publishing;
-    if (left > 0) {
-      this.deps.logger.warn(
-        `stopped with ${left} events not in Kafka (stop timeout); they are read from the master again on restart`,
-      );
-    }
+  stop(deadline: number): Promise<StopSummary> {
+    this.stopped ??= this.stopBy(deadline);
+    return this.stopped;
   }
 
-  /** Waits until `units` units have been committed, or the deadline passed, or a fatal error. */
-  private until(units: number, deadline: number): Promise<void> {
-    if (this.committedUnits >= units || this.fatalError) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.commitListeners.delete(check);
-        resolve();
-      };
-      const check = (): void => {
-        if (this.committedUnits >= units || this.fatalError) done();
-      };
-      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
-      this.commitListeners.add(check);
-    });
+  private async stopBy(deadline: number): Promise<StopSummary> {
+    const from = this.state.name;
+    const session = sessionOf(this.state);
+    const error = this.state.name === 'failed' ? this.state.error : null;
+    this.moveTo({ name: 'stopping', session, deadline, error });
+    for (const timer of this.timers) clearInterval(timer);
+    // what the session still has to do (FIN, the master's close) and the last publish share the time
+    const publishBy = deadline - Math.min(STOP_RESERVE_MS, Math.max(0, deadline - Date.now()) / 10);
+    const sessionStopped = session?.stop(publishBy) ?? Promise.resolve();
+    this.buffer.wake();
+    const finished = await Promise.race([
+      Promise.all([this.publishing, sessionStopped]).then(() => true),
+      sleep(Math.max(0, publishBy - Date.now())).then(() => false),
+    ]);
+    const uncertain = finished ? [] : this.inFlight;
+    const flows = Math.max(this.flowCount, this.tally.published.length, this.committed.flowCount);
+    const summary: StopSummary = {
+      stoppedFrom: from,
+      published: Array.from({ length: flows }, (_, flow) => this.tally.published[flow] ?? 0),
+      uncertain: perFlow(uncertain, flows),
+      leftInBuffer: this.buffer.events - uncertain.reduce((n, u) => n + u.count, 0),
+      notBuffered: { whileDetached: this.tally.whileDetached, afterStop: this.tally.afterStop },
+      committedNextLsns: Array.from({ length: flows }, (_, flow) => this.committed.nextLsn(flow)),
+      epoch: this.builder.currentEpoch,
+      withinDeadline: Date.now() <= deadline,
+    };
+    this.moveTo({ name: 'stopped', summary });
+    this.deps.logger.info(describeStop(summary));
+    return summary;
   }
 
   private fail(error: Error): void {
-    if (this.fatalError) return;
-    this.fatalError = error;
+    if (this.state.name === 'failed' || this.state.name === 'stopping' || this.state.name === 'stopped') {
+      if (this.state.name !== 'failed') this.deps.logger.warn(`while stopping: ${error.message}`);
+      return;
+    }
+    this.moveTo({ name: 'failed', session: sessionOf(this.state), error });
     this.onFatal?.(error);
     this.buffer.wake();
-    for (const listener of [...this.commitListeners]) listener();
   }
 
   private attach(resume: ResumePositions | null): void {
-    this.attached = true;
-    this.sessionStopped = false;
     this.offeredPosition = resume !== null;
     this.pauseLogged = false;
-    this.deps.metrics.attached.set(1);
     const createSession = this.deps.createSession ?? ((o, l) => new ReplicaSession(o, l));
     const session = createSession(
       {
@@ -230,13 +248,13 @@ export class SourcePipeline {
         },
         ackPosition: (flow) => this.committed.nextLsn(flow),
       },
-      this.listenerFor(() => this.session === session),
+      this.listenerFor(() => sessionOf(this.state) === session),
     );
-    this.session = session;
+    this.moveTo({ name: 'connecting', session });
     session.start();
     void session.whenStopped().then(() => {
-      if (this.session !== session) return;
-      this.sessionStopped = true;
+      if (this.state.name !== 'detached' || this.state.session !== session) return;
+      this.state.sessionStopped = true;
       this.checkFlowControl();
     });
   }
@@ -257,8 +275,10 @@ export class SourcePipeline {
         log.info(`stable sync on all ${info.flowCount} flows (epoch ${this.builder.currentEpoch})`);
         this.checkFlowControl();
       },
-      onStateChange: (state: SessionState) => {
-        if (current()) log.debug(`replica session: ${state}`);
+      onStateChange: (sessionState: SessionState) => {
+        if (!current()) return;
+        log.debug(`replica session: ${sessionState}`);
+        this.followSession(sessionState);
       },
       onError: (error, willRetry) => {
         if (!current()) return;
@@ -266,6 +286,27 @@ export class SourcePipeline {
         else this.fail(error);
       },
     };
+  }
+
+  /** The attached states follow the session's phase. */
+  private followSession(sessionState: SessionState): void {
+    const state = this.state;
+    if (!isAttached(state)) return;
+    const { session } = state;
+    switch (sessionState) {
+      case 'connecting':
+      case 'backoff':
+        if (state.name !== 'connecting') this.moveTo({ name: 'connecting', session });
+        return;
+      case 'handshake':
+        return this.moveTo({ name: 'handshake', session });
+      case 'full-sync':
+        return this.moveTo({ name: 'fullSync', session, pausedAt: null });
+      case 'stable':
+        return this.moveTo({ name: 'stableSync', session });
+      default:
+        return;
+    }
   }
 
   private guard(work: () => void): void {
@@ -284,7 +325,13 @@ export class SourcePipeline {
     this.flowCount = info.flowCount;
     this.requiredPartitions = Math.max(this.requiredPartitions, info.flowCount);
     const units = this.builder.startSync(
-      { mode, reason, masterId: info.masterId, flowCount: info.flowCount },
+      {
+        mode,
+        reason,
+        masterId: info.masterId,
+        flowCount: info.flowCount,
+        dragonflyVersion: info.dragonflyVersion,
+      },
       Date.now(),
     );
     this.committed.noteMaster(info.masterId);
@@ -293,7 +340,7 @@ export class SourcePipeline {
     this.deps.metrics.epoch.set(this.builder.currentEpoch);
     if (mode === 'full') {
       this.deps.logger.info(
-        `full sync of ${info.flowCount} flows from master ${info.masterId}: epoch ${this.builder.currentEpoch} (${reason})`,
+        `full sync of ${info.flowCount} flows from master ${info.masterId} (Dragonfly ${info.dragonflyVersion ?? 'release unknown'}): epoch ${this.builder.currentEpoch} (${reason})`,
       );
     } else {
       this.deps.logger.info(
@@ -304,8 +351,12 @@ export class SourcePipeline {
   }
 
   private onItems(flowId: number, items: PositionedItem[]): void {
-    if (!this.attached || this.buffer.overflowed) {
-      this.dropped += items.length;
+    if (this.state.name === 'stopping' || this.state.name === 'stopped') {
+      this.tally.afterStop += items.length;
+      return;
+    }
+    if (!isAttached(this.state) || this.buffer.overflowed) {
+      this.tally.whileDetached += items.length;
       return;
     }
     this.enqueue(this.builder.items(flowId, items, Date.now()));
@@ -313,37 +364,38 @@ export class SourcePipeline {
   }
 
   private heartbeat(): void {
-    if (!this.attached || this.buffer.overflowed || this.session?.state !== 'stable') return;
+    if (this.state.name !== 'stableSync' || this.buffer.overflowed) return;
     this.guard(() => this.enqueue(this.builder.heartbeats(Date.now(), this.options.heartbeatIntervalMs)));
   }
 
   private enqueue(units: EventUnit[]): void {
-    const fullSync = this.session?.state === 'full-sync';
+    const fullSync = this.state.name === 'fullSync';
     for (const unit of bufferedUnits(this.slab, units, this.options.batchMaxEvents)) {
       if (!this.buffer.push(unit, fullSync)) {
         this.slab.discard();
         this.checkFlowControl();
         return;
       }
-      this.pushed++;
     }
   }
 
   /** `deliveredBy`: the flow whose items were just buffered (it is paused when reading pauses). */
   private checkFlowControl(deliveredBy: number | null = null): void {
     const now = Date.now();
-    const session = this.session;
+    const state = this.state;
+    const session = sessionOf(state);
+    const pausedAt = this.pausedAt();
     const action = flowControl(
       {
-        attached: this.attached,
-        fullSync: session?.state === 'full-sync',
-        readingPaused: this.pausedAt !== null,
+        attached: isAttached(state),
+        fullSync: state.name === 'fullSync',
+        readingPaused: pausedAt !== null,
         overflowed: this.buffer.overflowed,
-        sessionStopped: this.sessionStopped,
+        sessionStopped: state.name === 'detached' && state.sessionStopped,
         bufferedBytes: this.buffer.bytes,
         unreadForMs: session?.unreadForMs(now) ?? 0,
-        kafkaIdleMs: now - Math.max(this.lastCommitAt, this.pausedAt ?? 0),
-        stopping: this.stopping || this.fatalError !== null,
+        kafkaIdleMs: now - Math.max(this.lastCommitAt, pausedAt ?? 0),
+        stopping: state.name === 'stopping' || state.name === 'stopped' || state.name === 'failed',
       },
       this.limits,
     );
@@ -365,14 +417,15 @@ export class SourcePipeline {
         return this.reattach();
       case 'none':
         // while reading is paused, every flow that still delivers is paused in turn
-        if (this.pausedAt !== null && deliveredBy !== null) session?.pauseFlow(deliveredBy);
+        if (pausedAt !== null && deliveredBy !== null) session?.pauseFlow(deliveredBy);
         return;
     }
   }
 
   private pauseReading(now: number, deliveredBy: number | null): void {
-    this.pausedAt = now;
-    if (deliveredBy !== null) this.session?.pauseFlow(deliveredBy);
+    if (this.state.name !== 'fullSync') return;
+    this.state.pausedAt = now;
+    if (deliveredBy !== null) this.state.session.pauseFlow(deliveredBy);
     this.deps.metrics.readingPaused.set(1);
     const message =
       `reading paused for Kafka: ${this.behind()}; the master serves the full sync at Kafka's pace ` +
@@ -385,7 +438,7 @@ export class SourcePipeline {
   /** A socket went unread for half the master's timeout: parse some of what it read ahead anyway. */
   private forceRead(now: number): void {
     const ceiling = this.limits.forceReadCeilingBytes;
-    const done = this.session?.forceRead(
+    const done = sessionOf(this.state)?.forceRead(
       now,
       this.limits.forceReadAfterMs,
       () => this.buffer.bytes < ceiling,
@@ -397,13 +450,20 @@ export class SourcePipeline {
     );
   }
 
+  /** Reading resumes (the sync goes on) or the full sync ended while paused. */
   private resumeReading(now: number): void {
-    const pausedMs = this.pausedAt === null ? 0 : now - this.pausedAt;
-    this.pausedAt = null;
+    if (this.state.name !== 'fullSync' || this.state.pausedAt === null) return;
+    const pausedAt = this.state.pausedAt;
+    this.state.pausedAt = null;
+    this.notePauseEnded(now, pausedAt);
+    this.state.session.resumeReading();
+  }
+
+  private notePauseEnded(now: number, pausedAt: number): void {
+    const pausedMs = now - pausedAt;
     this.pausedMsTotal += pausedMs;
     this.deps.metrics.readingPaused.set(0);
     this.deps.metrics.readingPausedSeconds.inc(pausedMs / 1000);
-    this.session?.resumeReading();
     const message = `reading resumed after ${(pausedMs / 1000).toFixed(1)} s paused for Kafka: ${this.behind()}`;
     if (pausedMs >= this.limits.maxUnreadMs) this.deps.logger.info(message);
     else this.deps.logger.debug(message);
@@ -419,14 +479,15 @@ export class SourcePipeline {
   }
 
   private detach(why: string): void {
-    if (this.pausedAt !== null) this.resumeReading(Date.now());
-    this.attached = false;
-    this.deps.metrics.attached.set(0);
+    if (!isAttached(this.state)) return;
+    const { session } = this.state;
+    this.resumeReading(Date.now());
+    this.moveTo({ name: 'detached', session, sessionStopped: false });
     this.deps.metrics.detaches.inc();
     this.deps.logger.warn(
       `letting go of the master: ${why}; ${this.behind()}. Resuming from the committed positions once Kafka has caught up`,
     );
-    void this.session?.stop();
+    void session.stop();
   }
 
   private reattach(): void {
@@ -436,22 +497,32 @@ export class SourcePipeline {
     const resume = this.committed.resume(this.flowCount);
     this.deps.logger.info(
       `Kafka caught up: re-attaching to the master (${resume ? 'partial sync from the committed positions' : 'full sync'}); ` +
-        `${this.dropped} items were left to the master meanwhile`,
+        `${this.tally.whileDetached} items were left to the master meanwhile (in total)`,
     );
-    this.dropped = 0;
     this.attach(resume);
+  }
+
+  /** The stop's deadline once stopping; publishing goes on until then. */
+  private get giveUpAt(): number {
+    if (this.state.name === 'stopping') return this.state.deadline;
+    return this.state.name === 'stopped' ? 0 : Infinity;
+  }
+
+  private get ending(): boolean {
+    return this.state.name === 'failed' || this.state.name === 'stopped';
   }
 
   private async publishLoop(): Promise<void> {
     const { batchMaxEvents, lingerMs } = this.options;
     for (;;) {
-      if (this.fatalError) return;
+      if (this.ending || Date.now() >= this.giveUpAt) return;
+      const stopping = this.state.name === 'stopping';
       if (this.buffer.units === 0) {
-        if (this.giveUpAt === 0) return;
+        if (stopping) return;
         await this.buffer.waitForUnits(1000);
         continue;
       }
-      if (this.buffer.events < batchMaxEvents && lingerMs > 0 && !this.stopping) await sleep(lingerMs);
+      if (this.buffer.events < batchMaxEvents && lingerMs > 0 && !stopping) await sleep(lingerMs);
       const batch = this.buffer.peek(batchMaxEvents);
       if (this.requiredPartitions > this.ensuredPartitions) {
         await this.ensurePartitions(this.requiredPartitions);
@@ -459,26 +530,29 @@ export class SourcePipeline {
       }
       if (batch.some((u) => u.count > 0)) {
         const failuresBefore = this.deps.publisher.stats.failures;
+        this.inFlight = batch;
         try {
           await this.deps.publisher.publish(batch, () => Date.now() > this.giveUpAt);
         } finally {
           this.deps.metrics.publishFailures.inc(this.deps.publisher.stats.failures - failuresBefore);
         }
+        // the stop's summary was made without this batch's outcome: leave everything as it said
+        if (this.state.name === 'stopped') return;
+        this.inFlight = [];
         const events = batch.reduce((n, u) => n + u.count, 0);
         this.deps.metrics.published.inc(events);
         this.deps.metrics.publishedBytes.inc(batch.reduce((n, u) => n + u.bytes, 0));
         this.deps.metrics.transactions.inc();
       }
       this.committed.commit(batch);
+      this.tally.committed(batch);
       this.buffer.remove(batch.length);
       this.lastCommitAt = Date.now();
-      this.committedUnits += batch.length;
       for (const u of batch) {
         const next = u.position.nextLsn;
         if (next !== null) this.deps.metrics.committedLsn.set({ flow: String(u.flow) }, next);
       }
       this.noteResumable();
-      for (const listener of [...this.commitListeners]) listener();
       this.checkFlowControl();
     }
   }
@@ -519,7 +593,7 @@ export class SourcePipeline {
     const m = this.deps.metrics;
     m.bufferBytes.set(this.buffer.bytes);
     m.bufferFill.set(this.buffer.bytes / this.buffer.maxBytes);
-    m.readAheadBytes.set(this.session?.readAheadBytes() ?? 0);
+    m.readAheadBytes.set(sessionOf(this.state)?.readAheadBytes() ?? 0);
     const toFull = this.buffer.secondsToFull();
     m.secondsToFull.set(Number.isFinite(toFull) ? toFull : -1);
     this.checkFlowControl();
@@ -531,6 +605,8 @@ const ENSURE_RETRY_MAX_MS = 10_000;
 
 /** How often the flow-control rules are checked besides after every read and commit. */
 const CONTROL_INTERVAL_MS = 250;
+/** Of a stop's time, kept after the last publish for what follows (the summary, closing Kafka). */
+const STOP_RESERVE_MS = 250;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -26,6 +26,10 @@ import { readPartitionTails } from './tail-reader';
 /** Room in a Kafka record for the key and the record/batch headers around an event value. */
 const RECORD_ROOM_BYTES = 512;
 const TAIL_READ_TIMEOUT_MS = 60_000;
+/** Of a stop's grace period, kept for closing the Kafka clients (at most a quarter of it). */
+const CLOSE_RESERVE_MS = 1000;
+/** A source that failed publishes what it can for this long. */
+const FAILED_STOP_MS = 2000;
 
 async function wireFormatFor(
   config: SourceConfig,
@@ -40,6 +44,8 @@ async function wireFormatFor(
 
 /** Everything the source holds open; closed in reverse order. */
 interface Resources {
+  /** the pipeline started (start-up is over) */
+  started?: boolean;
   broker?: KafkaBroker;
   admin?: Admin;
   publisher?: TransactionalPublisher;
@@ -52,22 +58,39 @@ export async function runSource(
   stopSignal: AbortSignal,
 ): Promise<void> {
   const resources: Resources = {};
+  const clock = new StopClock(stopSignal, config.replica.stopTimeoutMs);
   try {
-    await runWith(config, logger, stopSignal, resources);
+    // a start-up step that waits for an unreachable Kafka is left behind at the stop's deadline
+    const stuck = clock.workDeadlinePassed().then(() => {
+      if (resources.started) return;
+      logger.warn(
+        'stopped while starting up (Kafka or the topic did not answer in time): nothing was published',
+      );
+    });
+    await Promise.race([runWith(config, logger, clock, resources), stuck]);
   } finally {
-    await resources.publisher?.close();
-    await resources.admin?.disconnect().catch(() => undefined);
-    await resources.broker?.stop();
-    resources.registry?.close();
+    clock.dispose();
+    const closed = closeResources(resources);
+    const bound = clock.deadline();
+    if (bound === null) await closed;
+    else await Promise.race([closed, sleep(bound - Date.now())]);
   }
+}
+
+async function closeResources(resources: Resources): Promise<void> {
+  await resources.publisher?.close();
+  await resources.admin?.disconnect().catch(() => undefined);
+  await resources.broker?.stop();
+  resources.registry?.close();
 }
 
 async function runWith(
   config: SourceConfig,
   logger: Logger,
-  stopSignal: AbortSignal,
+  clock: StopClock,
   resources: Resources,
 ): Promise<void> {
+  const stopSignal = clock.signal;
   const topic = config.topic;
   let brokers = config.kafka.brokers;
   if (brokers.length === 0) {
@@ -82,6 +105,7 @@ async function runWith(
   const admin = kafka.admin();
   resources.admin = admin;
   await admin.connect();
+  if (stopSignal.aborted) return;
 
   const tailOptions = {
     groupIdPrefix: `${config.source.id}`,
@@ -103,9 +127,12 @@ async function runWith(
     (units) => unitsAreInTopic(kafka, topic, codec, units, tailOptions),
   );
   resources.publisher = publisher;
+  if (stopSignal.aborted) return;
   // taking over the transactional id first aborts what a crashed predecessor left open
   await publisher.start();
+  if (stopSignal.aborted) return;
   const recovered = await recoverFromTopic(kafka, admin, topic, codec, config.source.id, tailOptions);
+  if (stopSignal.aborted) return;
   logRecovered(logger, topic, recovered);
 
   const address = parseMasterUrl(config.dragonfly.url, {
@@ -161,18 +188,71 @@ async function runWith(
   const failed = pipeline.failure();
   failed.catch(() => undefined);
   pipeline.start();
+  resources.started = true;
   const progress = reportProgress(pipeline, logger);
   try {
     await Promise.race([stopRequested, failed]);
     logger.info('stopping: publishing what is buffered, then closing the replication');
   } catch (error) {
     logger.error(`source failed: ${(error as Error).message}`);
-    await pipeline.stop(Date.now() + 2000).catch(() => undefined);
+    await pipeline.stop(Date.now() + FAILED_STOP_MS);
     throw error;
   } finally {
     progress.stop();
   }
-  await pipeline.stop(Date.now() + config.replica.stopTimeoutMs);
+  await pipeline.stop(clock.workDeadline()!);
+}
+
+/**
+ * The grace period of a stop: everything ends `graceMs` after the stop signal. The work (publishing
+ * what is buffered, closing the replication) gets all but a reserve, which is kept for closing the
+ * Kafka clients.
+ */
+class StopClock {
+  private requestedAt: number | null = null;
+  private readonly onAbort = (): void => {
+    this.requestedAt = Date.now();
+  };
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly signal: AbortSignal,
+    private readonly graceMs: number,
+  ) {
+    if (signal.aborted) this.requestedAt = Date.now();
+    else signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** When everything must have ended; null while no stop was asked. */
+  deadline(): number | null {
+    return this.requestedAt === null ? null : this.requestedAt + this.graceMs;
+  }
+
+  /** When the work must have ended (the deadline less the closing reserve); null while no stop was asked. */
+  workDeadline(): number | null {
+    const deadline = this.deadline();
+    return deadline === null ? null : deadline - Math.min(CLOSE_RESERVE_MS, this.graceMs / 4);
+  }
+
+  /** Resolves once a stop was asked and the work deadline passed. */
+  workDeadlinePassed(): Promise<void> {
+    return new Promise((resolve) => {
+      const arm = (): void => {
+        this.timer = setTimeout(resolve, Math.max(0, this.workDeadline()! - Date.now()));
+      };
+      if (this.requestedAt !== null) arm();
+      else this.signal.addEventListener('abort', arm, { once: true });
+    });
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.signal.removeEventListener('abort', this.onAbort);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 function tlsOptions(config: SourceConfig) {

@@ -4,7 +4,7 @@ import { ClientConnection, type ConnectionRole } from './client-connection';
 import { commandKey } from './command-key';
 import { MasterServer } from './master-server';
 import { planSession, type SessionPlan } from './replay-plan';
-import { encodeReply, errorReply } from './reply';
+import { encodeReply, errorReply, infoServerReply } from './reply';
 
 /**
  * A stand-in for a Dragonfly master that replays real recorded sessions (shared/fixtures) byte for
@@ -26,6 +26,12 @@ export interface ReplayMasterOptions {
   speed?: number;
   /** pause after the last bytes of a session before its connections are reset (lets them arrive) */
   endGraceMs?: number;
+  /**
+   * The release INFO server answers with ("df-v1.40.1", a fixture's meta.json dragonflyVersion) when
+   * the recording holds no INFO exchange (the recorded replica did not ask); without it INFO gets an
+   * error reply
+   */
+  dragonflyVersion?: string;
 }
 
 export interface Mismatch {
@@ -247,6 +253,9 @@ export class ReplayMaster {
 
   private onMainCommand(replay: SessionReplay, conn: ClientConnection, args: Buffer[]): void {
     const expected = replay.plan.main[replay.mainMatched];
+    if (commandKey(args) === 'INFO' && !(expected && sameCommand(expected.exchange.command.args, args))) {
+      return this.answerInfo(replay, conn, args);
+    }
     if (expected && sameCommand(expected.exchange.command.args, args)) {
       const index = replay.mainMatched++;
       this.log(conn, args, replyText(expected.exchange));
@@ -259,6 +268,19 @@ export class ReplayMaster {
       if (commandKey(args) !== 'REPLCONF ACK')
         replay.mainQueue.push({ bytes: errorReply(`ERR test master: ${message}`) });
     }
+    this.pump(replay);
+  }
+
+  /** INFO the recorded replica did not send: answered from the configured release, in order. */
+  private answerInfo(replay: SessionReplay, conn: ClientConnection, args: Buffer[]): void {
+    const version = this.options.dragonflyVersion;
+    const reply = version
+      ? infoServerReply(version)
+      : errorReply(
+          'ERR test master: the recording holds no INFO reply and no dragonflyVersion was configured',
+        );
+    this.log(conn, args, reply.toString('latin1').trimEnd());
+    replay.mainQueue.push({ bytes: reply });
     this.pump(replay);
   }
 

@@ -24,3 +24,12 @@ export const simpleReply = (text: string): Buffer => Buffer.from(`+${text}\r\n`,
 /** An error reply; CR/LF in the message would break the framing, so they become spaces. */
 export const errorReply = (text: string): Buffer =>
   Buffer.from(`-${text.replace(/[\r\n]+/g, ' ')}\r\n`, 'utf8');
+
+/**
+ * The INFO server reply of a Dragonfly master of release `dragonflyVersion` ("df-v1.40.1"): the
+ * lines a replica reads (v1.40.1 also reports a Redis-compatible redis_version of 7.4.0).
+ */
+export function infoServerReply(dragonflyVersion: string): Buffer {
+  const text = `# Server\r\nredis_version:7.4.0\r\ndragonfly_version:${dragonflyVersion}\r\nredis_mode:standalone\r\n`;
+  return encodeReply(Buffer.from(text, 'latin1'));
+}

@@ -61,6 +61,8 @@ export interface MasterScript {
   flowCount: number;
   /** DflyVersion integer in the capa reply (5 = v1.37+; the 5-element reply of v1.40 for >= 5) */
   version?: number;
+  /** the release INFO server reports (default "df-v1.40.1") */
+  dragonflyVersion?: string;
   user?: string;
   password?: string;
   /** keys per flow (shard) */

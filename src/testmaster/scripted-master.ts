@@ -16,7 +16,7 @@ import {
 } from './encoder';
 import { FlowWriter } from './flow-writer';
 import { JournalLog, type LoggedRecord } from './journal-log';
-import { errorReply, simpleReply } from './reply';
+import { errorReply, infoServerReply, simpleReply } from './reply';
 import { checkScript, toRdbValue, type CloseHow, type MasterScript, type ScriptCommand } from './script';
 
 /**
@@ -50,6 +50,7 @@ export interface ScriptedSession {
   startLsns: (number | undefined)[];
 }
 
+const DEFAULT_DRAGONFLY_VERSION = 'df-v1.40.1';
 const NOAUTH = 'NOAUTH Authentication required.';
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 const NOT_INTEGER = 'ERR value is not an integer or out of range';
@@ -162,6 +163,8 @@ export class ScriptedMaster {
         return this.sync(conn, text);
       case 'DFLY STARTSTABLE':
         return this.startStable(conn, text);
+      case 'INFO':
+        return conn.write(infoServerReply(this.script.dragonflyVersion ?? DEFAULT_DRAGONFLY_VERSION));
       default:
         if (key.startsWith('REPLCONF')) return conn.write(errorReply('ERR syntax error'));
         return conn.write(errorReply(`ERR unknown command '${text[0]}'`));

@@ -9,7 +9,7 @@
  * different while the source key changed between looks (type, expiry or length): written during
  * the verification, listed apart. Still different and unchanged: a difference.
  */
-import { keyText } from '../model/expected-json';
+import { keyText } from '../reference-dataset/expected-json';
 import type { VerifyMode } from './config';
 import { Findings } from './findings';
 import { inSample } from './key-sample';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { compareDatasets } from '../../src/model/expected-json';
+import { compareDatasets } from '../../src/reference-dataset/expected-json';
 import { runSource } from '../../src/source/run';
 import type { MasterScript, ScriptCommand } from '../../src/testmaster/script';
 import { kafkaBrokers } from '../support/env';

@@ -8,7 +8,7 @@ import assert from 'node:assert';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { compareDatasets, type ExpectedDataset } from '../../src/model/expected-json';
+import { compareDatasets, type ExpectedDataset } from '../../src/reference-dataset/expected-json';
 import { kafkaBrokers } from '../support/env';
 import { findFixture, loadExpected } from '../support/fixtures';
 import { dumpRedis } from '../support/redis-dump';

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert';
 import { test } from 'node:test';
-import { compareDatasets, type ExpectedDataset } from '../../src/model/expected-json';
+import { compareDatasets, type ExpectedDataset } from '../../src/reference-dataset/expected-json';
 import { dumpRedis } from '../support/redis-dump';
 import { listFixtures, loadExpected } from '../support/fixtures';
 import { forEachFixtureEvent } from './sink-fixture-events';

@@ -1,7 +1,7 @@
 /**
  * The sink's property test: seeded random event streams applied by the sink's partition workers to
  * a real redis-server with faults injected must leave the target equal to the dataset model
- * (src/model) applied to the same events. A case is fully determined by its seed (the timing of a
+ * (src/reference-dataset) applied to the same events. A case is fully determined by its seed (the timing of a
  * killed connection aside, which the result must not depend on).
  *
  * Streams: 1-3 flows (partitions) with disjoint keys, several databases, every plain data type,
@@ -17,8 +17,8 @@ import type Redis from 'ioredis';
 import { loadSinkConfig } from '../../src/config/sink';
 import type { ChangeEvent, EventValue } from '../../src/events/model';
 import { eventValueToRdbValue } from '../../src/events/model';
-import { Dataset } from '../../src/model/dataset';
-import { compareDatasets, toExpectedJson } from '../../src/model/expected-json';
+import { Dataset } from '../../src/reference-dataset/dataset';
+import { compareDatasets, toExpectedJson } from '../../src/reference-dataset/expected-json';
 import { EventApplyError } from '../../src/sink/errors';
 import { detectCapabilities, type TargetCapabilities } from '../../src/targets/capabilities';
 import { Rng } from '../support/fuzz';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareDatasets } from '../../src/model/expected-json';
+import { compareDatasets } from '../../src/reference-dataset/expected-json';
 import { startKafkaBroker } from '../../src/localstack/kafka-broker';
 import { sourceMetrics } from '../../src/source/metrics';
 import { runSource } from '../../src/source/run';

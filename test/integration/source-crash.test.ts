@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareDatasets } from '../../src/model/expected-json';
+import { compareDatasets } from '../../src/reference-dataset/expected-json';
 import type { MasterScript, ScriptCommand } from '../../src/testmaster/script';
 import { kafkaBrokers } from '../support/env';
 import { startSourceProcess } from '../support/source-process';

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { captureStartMs } from '../../src/capture/decode';
-import { compareDatasets } from '../../src/model/expected-json';
+import { compareDatasets } from '../../src/reference-dataset/expected-json';
 import { FlowStreamParser } from '../../src/protocol/flow-parser';
 import { kafkaBrokers } from '../support/env';
-import { listFixtures, loadExpected } from '../support/fixtures';
+import { listFixtures, loadExpected, loadMeta } from '../support/fixtures';
 import {
   datasetFromTopic,
   keyProblems,
@@ -29,6 +29,13 @@ for (const fixture of listFixtures().filter(
     assert.deepEqual(mismatches, [], 'the source spoke to the master like the recorded replica');
     const partitions = await readTopic(kafkaBrokers(), topic);
     assert.deepEqual(keyProblems(partitions, false), []);
+    const version = loadMeta(fixture).dragonflyVersion.replace(/^df-/, '');
+    const versions = new Set(partitions.flat().map((e) => e.event.source.dragonflyVersion));
+    assert.deepEqual(
+      [...versions],
+      [version],
+      'every event, the first SnapshotStarted too, names the version',
+    );
     const counts = payloadCounts(partitions);
     assert.ok((counts.SnapshotStarted ?? 0) >= 1, JSON.stringify(counts));
 

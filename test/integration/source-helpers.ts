@@ -11,9 +11,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { fromAvroEvent } from '../../src/events/avro-shape';
 import { eventValueToRdbValue, type ChangeEvent, type ChangeEventKey } from '../../src/events/model';
 import { ValueReassembler } from '../../src/events/reassemble';
-import { Dataset } from '../../src/model/dataset';
-import { toExpectedJson, type ExpectedDataset } from '../../src/model/expected-json';
-import { replayFlows, type TimedItem } from '../../src/model/replay';
+import { Dataset } from '../../src/reference-dataset/dataset';
+import { toExpectedJson, type ExpectedDataset } from '../../src/reference-dataset/expected-json';
+import { replayFlows, type TimedItem } from '../../src/reference-dataset/replay';
 import { decodeDumpPayload } from '../../src/protocol/rdb/dump';
 import { loadSourceConfig, type SourceConfig } from '../../src/config/source';
 import { createLogger, type Logger } from '../../src/observability/logger';
@@ -289,7 +289,12 @@ export async function replayFixtureIntoTopic(
   flags: Record<string, string | number> = {},
 ): Promise<{ topic: string; sessions: CaptureSession[]; mismatches: Mismatch[] }> {
   const { sessions } = readCaptureSessions(fixture.capturePath);
-  const master = new ReplayMaster({ sessions, speed: 1, endGraceMs: 3000 });
+  const master = new ReplayMaster({
+    sessions,
+    speed: 1,
+    endGraceMs: 3000,
+    dragonflyVersion: loadMeta(fixture).dragonflyVersion,
+  });
   const { port } = await master.start();
   const password = /--requirepass (\S+)/.exec(loadMeta(fixture).masterFlags)?.[1];
   const topic = uniqueName('fixture');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareDatasets } from '../../src/model/expected-json';
+import { compareDatasets } from '../../src/reference-dataset/expected-json';
 import { runSource } from '../../src/source/run';
 import type { MasterScript, ScriptCommand } from '../../src/testmaster/script';
 import { kafkaBrokers } from '../support/env';
@@ -81,6 +81,12 @@ test(
     }
     const partitions = await readTopic(kafkaBrokers(), topic);
     assert.deepEqual(keyProblems(partitions, true), []);
+    const versions = new Set(partitions.flat().map((e) => e.event.source.dragonflyVersion));
+    assert.deepEqual(
+      [...versions],
+      ['v1.40.1'],
+      'every event, the first SnapshotStarted too, names the version',
+    );
     const chunked = partitions
       .flat()
       .filter((e) => 'chunk' in e.event.payload && e.event.payload.chunk.count > 1);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { compareDatasets, type ExpectedDataset } from '../../src/model/expected-json';
+import { compareDatasets, type ExpectedDataset } from '../../src/reference-dataset/expected-json';
 import { kafkaBrokers } from '../support/env';
 import { findFixture, loadExpected } from '../support/fixtures';
 import { replayFixtureIntoTopic } from './source-helpers';

@@ -1,8 +1,8 @@
 /**
  * Live bad input: a wrong Dragonfly binary path, a master that refuses the handshake (AUTH required,
  * wrong password), and a master that is not Dragonfly (redis-server): each a clear message naming
- * what was tried and what to do. The source keeps retrying such a master (with backoff), logging the
- * message on every attempt.
+ * what was tried and what to do. Retrying cannot fix any of them without a change by the user, so the
+ * source ends with that error instead of reconnecting.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -12,11 +12,21 @@ import { uniqueName } from '../integration/source-helpers';
 import { dragonflies, liveSkip } from '../support/live-dragonfly';
 import { startSource } from '../support/live-pipeline';
 
-/** The first replication failure the source logs against `url`. */
+/** The error the source ends with against `url`: at once, without a reconnect. */
 async function firstFailure(url: string): Promise<string> {
   const source = startSource(url, uniqueName('live-bad'));
   try {
-    return await source.log.waitFor(/^replication interrupted/, 20_000);
+    const ended = await Promise.race([
+      source.ended.then(
+        () => new Error('the source ended without an error'),
+        (error: unknown) => error as Error,
+      ),
+      new Promise<Error>((resolve) =>
+        setTimeout(() => resolve(new Error('the source did not end within 20 s')), 20_000),
+      ),
+    ]);
+    assert.equal(source.log.messages.filter((m) => /^replication interrupted/.test(m)).length, 0);
+    return ended.message;
   } finally {
     await source.stop();
   }

@@ -33,7 +33,8 @@ describe('live: full sync of a mixed dataset with writes during it', { skip: liv
       const load = startWriteLoad(writes, SMALL_KEYS);
       const pipeline = await startPipeline({ masterUrl: master.url, flows: shards, targetUrl: target.url });
       try {
-        await pipeline.source.log.waitFor(/^full sync of/, 60_000);
+        const started = await pipeline.source.log.waitFor(/^full sync of/, 60_000);
+        assert.match(started, /\(Dragonfly v1\.40\.1\)/, 'the release from INFO server');
         const atSyncStart = load.count();
         await pipeline.source.log.waitFor(/^stable sync on all/, 60_000);
         const duringSync = load.count() - atSyncStart;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compareDatasets } from '../../src/model/expected-json';
+import { compareDatasets } from '../../src/reference-dataset/expected-json';
 import { sourceMetrics } from '../../src/source/metrics';
 import { runSource } from '../../src/source/run';
 import { kafkaBrokers } from '../support/env';

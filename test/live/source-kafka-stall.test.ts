@@ -43,7 +43,11 @@ async function waitFor(what: string, condition: () => Promise<boolean>, timeoutM
 describe('live: Kafka stalls during a full sync', { skip: liveSkip }, () => {
   const servers = dragonflies();
 
-  async function fullSyncWithFreeze(broker: KafkaBroker, freezeMs: number) {
+  /**
+   * transactionTimeoutMs: the short freeze runs with the default (60 s), as a user would; the long
+   * one with 10 s, so that the broker has aborted the open transaction when it wakes up.
+   */
+  async function fullSyncWithFreeze(broker: KafkaBroker, freezeMs: number, transactionTimeoutMs?: number) {
     const master = await servers.start({ shards: SHARDS });
     const m = master.client();
     const metrics = sourceMetrics();
@@ -66,7 +70,9 @@ describe('live: Kafka stalls during a full sync', { skip: liveSkip }, () => {
           topic,
           'source-id': uniqueName('live-stall-src'),
           'buffer-max-bytes': 8 * 1024 * 1024,
-          'kafka-transaction-timeout-ms': 10_000,
+          ...(transactionTimeoutMs === undefined
+            ? {}
+            : { 'kafka-transaction-timeout-ms': transactionTimeoutMs }),
         }),
         quietLogger(),
         stop.signal,
@@ -124,7 +130,7 @@ describe('live: Kafka stalls during a full sync', { skip: liveSkip }, () => {
         const counts = payloadCounts(await readTopic(broker.brokers, short.topic));
         assert.equal(counts.SnapshotRecord, KEYS, 'every key once');
 
-        const long = await fullSyncWithFreeze(broker, 25_000);
+        const long = await fullSyncWithFreeze(broker, 25_000, 10_000);
         assert.equal(long.detaches, 1, 'detaches after a 25 s freeze');
         assert.equal(long.fullSyncs, 2, 'full syncs after a 25 s freeze (the snapshot was incomplete)');
       } finally {

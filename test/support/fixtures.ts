@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { ExpectedDataset } from '../../src/model/expected-json';
+import type { ExpectedDataset } from '../../src/reference-dataset/expected-json';
 
 /**
  * The one way tests, benches and the fuzz corpus find the recorded sessions: `FIXTURES_DIR`, else

@@ -12,7 +12,7 @@ import {
   type DragonflyServer,
   type DragonflyServerOptions,
 } from '../../src/localstack/dragonfly-server';
-import { compareDatasets, type ExpectedDataset } from '../../src/model/expected-json';
+import { compareDatasets, type ExpectedDataset } from '../../src/reference-dataset/expected-json';
 import { dumpRedis } from './redis-dump';
 
 const ENABLE_HINT =

@@ -5,7 +5,12 @@
  * string values come from one script call per few thousand keys; other values' reads are pipelined.
  */
 import type Redis from 'ioredis';
-import { byteText, keyText, type ExpectedDataset, type ExpectedKey } from '../../src/model/expected-json';
+import {
+  byteText,
+  keyText,
+  type ExpectedDataset,
+  type ExpectedKey,
+} from '../../src/reference-dataset/expected-json';
 
 function pairs(flat: Buffer[]): [Buffer, Buffer][] {
   const out: [Buffer, Buffer][] = [];

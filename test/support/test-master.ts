@@ -2,7 +2,7 @@ import { readCaptureSessions } from '../../src/capture/session';
 import { ReplayMaster, type ReplayMasterOptions } from '../../src/testmaster/replay-master';
 import { ScriptedMaster } from '../../src/testmaster/scripted-master';
 import type { MasterScript } from '../../src/testmaster/script';
-import { findFixture } from './fixtures';
+import { findFixture, loadMeta } from './fixtures';
 
 /**
  * Starting and stopping test masters from tests. Both helpers listen on a free loopback port and
@@ -27,8 +27,10 @@ export async function startReplayMaster(
   fixture: string,
   options: Omit<ReplayMasterOptions, 'capturePath' | 'sessions'> = {},
 ): Promise<RunningTestMaster<ReplayMaster>> {
-  const { sessions } = readCaptureSessions(findFixture(fixture).capturePath);
-  const master = new ReplayMaster({ ...options, sessions });
+  const found = findFixture(fixture);
+  const { sessions } = readCaptureSessions(found.capturePath);
+  const dragonflyVersion = loadMeta(found).dragonflyVersion;
+  const master = new ReplayMaster({ dragonflyVersion, ...options, sessions });
   const { port } = await master.start();
   const auth = sessions[0]!.main.exchanges.find(
     (e) => e.command.args[0]?.toString().toUpperCase() === 'AUTH',

@@ -3,7 +3,8 @@
  * without a Dragonfly binary. Replays a recorded capture (--capture) or plays a scripted master
  * (--script, JSON in the form of src/testmaster/script.ts). Runs until Ctrl+C.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { CliCommand } from '../command';
 import { parseFlags, reportUsageError } from '../flags';
 import { EXIT_CODES_TEXT } from '../help';
@@ -18,7 +19,8 @@ const HELP = `Usage: dragonfly-cdc test-master (--capture <session.dfcap[.gz]> |
 Listens on 127.0.0.1 and acts as a Dragonfly v1.40 master until Ctrl+C:
   --capture   replays the recorded replication sessions of a capture byte for byte (replies on the
               main connection, flow bytes in the recorded order); a replica that deviates from the
-              recorded one is reported on standard error
+              recorded one is reported on standard error; INFO server is answered with the
+              dragonflyVersion of a meta.json beside the capture (the recorded fixtures have one)
   --script    a master built from a JSON script: { "flowCount": 2, "dataset": [[{ "key": "a",
               "value": { "type": "string", "value": "x" } }], []], "journal": [[{ "args": ["SET",
               "a", "y"] }], []], "password": "...", "faults": { ... } } (see src/testmaster/script.ts)
@@ -70,6 +72,14 @@ function readScript(path: string): MasterScript {
   }
 }
 
+/** The release a fixture's meta.json (next to its capture) names, for answering INFO server. */
+function recordedVersion(capturePath: string): string | undefined {
+  const metaPath = join(dirname(capturePath), 'meta.json');
+  if (!existsSync(metaPath)) return undefined;
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { dragonflyVersion?: unknown };
+  return typeof meta.dragonflyVersion === 'string' ? meta.dragonflyVersion : undefined;
+}
+
 function waitForInterrupt(): Promise<void> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -80,7 +90,12 @@ function waitForInterrupt(): Promise<void> {
 async function serve(args: TestMasterArgs, log: (line: string) => void): Promise<void> {
   const listen = { host: '127.0.0.1', port: args.port };
   if (args.capture) {
-    const master = new ReplayMaster({ capturePath: args.capture, ...listen, speed: args.speed });
+    const master = new ReplayMaster({
+      capturePath: args.capture,
+      ...listen,
+      speed: args.speed,
+      dragonflyVersion: recordedVersion(args.capture),
+    });
     const { port } = await master.start();
     log(`listening on 127.0.0.1:${port} (replaying sessions ${master.sessionIds.join(', ')})`);
     let reported = 0;

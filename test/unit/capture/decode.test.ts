@@ -7,7 +7,7 @@ import {
   FlowParserFactory,
 } from '../../../src/capture/decode';
 import type { CaptureFlow, CaptureSession } from '../../../src/capture/session';
-import { toExpectedJson } from '../../../src/model/expected-json';
+import { toExpectedJson } from '../../../src/reference-dataset/expected-json';
 import type { FlowItem } from '../../../src/protocol/types';
 import { decodeDumpPayload } from '../../../src/protocol/rdb/dump';
 

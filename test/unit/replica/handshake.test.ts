@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { RespError } from '../../../src/protocol/resp';
 import { ReplicationError } from '../../../src/replica/errors';
-import { clientVersionFor, parseCapaReply } from '../../../src/replica/handshake';
+import { clientVersionFor, parseCapaReply, parseServerVersion } from '../../../src/replica/handshake';
 import { LsnTracker } from '../../../src/replica/lsn-tracker';
 import { parseMasterUrl } from '../../../src/replica/master-address';
 
@@ -16,6 +16,7 @@ test('capa reply: v1.40 5 elements (fixture types), v1.4-v1.39 4 elements, <= v1
     flowCount: 4,
     version: 5,
     lineageId: ID,
+    dragonflyVersion: null,
   });
   assert.equal(parseCapaReply([ID, 'SYNC7', 8, 3], M).version, 3);
   const v13 = parseCapaReply([ID, 'SYNC1', 2], M);
@@ -42,6 +43,14 @@ test('capa reply: a Redis answering +OK, bad ids and flow counts are refused as 
     () => parseCapaReply(new RespError('ERR Replicating a replica is unsupported'), M),
     /point the source at the primary/,
   );
+});
+
+test('INFO server: the release as Dragonfly v1.40.1 reports it; an error or no line leaves it unknown', () => {
+  const info = '# Server\r\nredis_version:7.4.0\r\ndragonfly_version:df-v1.40.1\r\nredis_mode:standalone\r\n';
+  assert.equal(parseServerVersion(info), 'v1.40.1');
+  assert.equal(parseServerVersion(Buffer.from(info)), 'v1.40.1');
+  assert.equal(parseServerVersion('# Server\r\nredis_version:7.4.0\r\n'), null);
+  assert.equal(parseServerVersion(new RespError('NOPERM this user has no permissions to run INFO')), null);
 });
 
 test('CLIENT-VERSION echoes the master version, capped at the highest implemented (spec 1.4)', () => {

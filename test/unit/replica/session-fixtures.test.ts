@@ -5,7 +5,7 @@ import { FlowStreamParser } from '../../../src/protocol/flow-parser';
 import type { FlowItem } from '../../../src/protocol/types';
 import type { PositionedItem } from '../../../src/replica/flow';
 import { ReplayMaster } from '../../../src/testmaster/replay-master';
-import { listFixtures } from '../../support/fixtures';
+import { listFixtures, loadMeta } from '../../support/fixtures';
 import { startReplica } from '../../support/replica-harness';
 
 /** The items of each recorded flow stream, parsed directly (what the session must deliver). */
@@ -41,7 +41,8 @@ for (const fixture of listFixtures()) {
   test(`replica session against the recorded ${fixture.name} master`, async () => {
     const { sessions } = readCaptureSessions(fixture.capturePath);
     const usable = sessions.filter((s) => s.kind !== 'unusable');
-    const master = new ReplayMaster({ sessions, endGraceMs: 100 });
+    const dragonflyVersion = loadMeta(fixture).dragonflyVersion;
+    const master = new ReplayMaster({ sessions, endGraceMs: 100, dragonflyVersion });
     const { port } = await master.start();
     const password = passwordOf(sessions[0]!);
     const auth = password === null ? '' : `:${encodeURIComponent(password)}@`;
@@ -69,6 +70,9 @@ for (const fixture of listFixtures()) {
       usable.map((s) => s.kind),
       'full/partial decisions as in the recording',
     );
+    for (const start of starts) {
+      assert.equal(start.info.dragonflyVersion, dragonflyVersion.replace(/^df-/, ''), 'INFO server read');
+    }
     for (const session of usable) {
       const got = received.get(session.syncId);
       assert.ok(got, `no items for ${session.syncId}`);

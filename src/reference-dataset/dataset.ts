@@ -1,20 +1,10 @@
-import type { RdbValue, SnapshotEntry } from '../protocol/types';
+import type { SnapshotEntry } from '../protocol/types';
 import { COMMANDS } from './commands';
+import { UNSUPPORTED_COMMANDS } from './commands/unsupported';
 import { CommandContext } from './commands/context';
 import { UnknownCommandError } from './errors';
-import { fromRdbValue, mapKey, ModelValue } from './values';
-
-export interface KeyRecord {
-  key: Buffer;
-  value: ModelValue;
-  /** absolute Unix ms, null = no expiry */
-  expireAtMs: number | null;
-  sticky: boolean;
-  mcFlags: number | null;
-}
-
-/** Decodes a DUMP payload (RESTORE): the parser layer provides it, the model stays I/O-free. */
-export type DumpDecoder = (payload: Buffer) => { rdbType: number; value: RdbValue };
+import type { DumpDecoder, KeyRecord, KeySpace } from './keyspace';
+import { fromRdbValue, mapKey } from './values';
 
 export interface DatasetOptions {
   decodeDump?: DumpDecoder;
@@ -26,7 +16,7 @@ export interface DatasetOptions {
  * (spec 5.5). Expiry is not applied on the fly: the master journals a DEL when a key expires; keys
  * whose TTL has passed are filtered when the dataset is read out (expected-json.ts).
  */
-export class Dataset {
+export class Dataset implements KeySpace {
   readonly dbs = new Map<number, Map<string, KeyRecord>>();
   readonly decodeDump: DumpDecoder | undefined;
 
@@ -85,7 +75,7 @@ export class Dataset {
   applyCommand(db: number, args: Buffer[], nowMs: number): void {
     const name = (args[0] ?? Buffer.alloc(0)).toString('latin1').toUpperCase();
     const handler = COMMANDS.get(name);
-    if (!handler) throw new UnknownCommandError(name, args);
-    handler(new CommandContext(this, db, nowMs, name), args.slice(1));
+    if (!handler) throw new UnknownCommandError(name, args, UNSUPPORTED_COMMANDS.get(name));
+    handler(new CommandContext(this, db, nowMs, name, args), args.slice(1));
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UnknownCommandError } from '../../../src/model/errors';
+import { UnknownCommandError } from '../../../src/reference-dataset/errors';
 import { keyOf, newDataset, NOW, run, valueOf } from './helpers';
 
 const entry = (key: string, value: string, expireAtMs: number | null = null) => ({
@@ -79,8 +79,21 @@ test('SORT ... STORE stores a list (ALPHA, numeric, DESC, LIMIT); without STORE 
 
 test('an unknown command is a typed error naming it', () => {
   assert.throws(
-    () => run(newDataset(), 'GEOADD g 1 2 x'),
+    () => run(newDataset(), 'NOSUCHCMD g 1 2 x'),
     (e: unknown) =>
-      e instanceof UnknownCommandError && e.command === 'GEOADD' && /GEOADD g 1 2 x/.test(e.message),
+      e instanceof UnknownCommandError &&
+      e.command === 'NOSUCHCMD' &&
+      /NOSUCHCMD g 1 2 x/.test(e.message) &&
+      /src\/reference-dataset\/commands/.test(e.message),
   );
+});
+
+test('a journaled command the dataset cannot reproduce says why', () => {
+  assert.throws(
+    () => run(newDataset(), 'CL.THROTTLE user 10 1 60'),
+    (e: unknown) =>
+      e instanceof UnknownCommandError && e.command === 'CL.THROTTLE' && /nanoseconds/.test(e.message),
+  );
+  assert.throws(() => run(newDataset(), 'SET k v', 'DELEX k IFDEQ 0123456789abcdef'), /XXH3/);
+  assert.throws(() => run(newDataset(), 'GEORADIUS g'), /another shard/);
 });

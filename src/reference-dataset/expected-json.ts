@@ -1,5 +1,6 @@
 import { TextDecoder } from 'node:util';
-import type { Dataset, KeyRecord } from './dataset';
+import type { Dataset } from './dataset';
+import type { KeyRecord } from './keyspace';
 import { compareZsetMembers } from './commands/zsets';
 import { ModelValue, streamIdText } from './values';
 

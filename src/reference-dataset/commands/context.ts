@@ -1,5 +1,5 @@
-import type { Dataset, KeyRecord } from '../dataset';
-import { CommandError } from '../errors';
+import type { KeyRecord, KeySpace } from '../keyspace';
+import { CommandError, UnknownCommandError } from '../errors';
 import type { ModelType, ModelValue } from '../values';
 
 type ValueOf<T extends ModelType> = Extract<ModelValue, { type: T }>;
@@ -7,14 +7,21 @@ type ValueOf<T extends ModelType> = Extract<ModelValue, { type: T }>;
 /** What a command handler sees: the dataset, the selected db, the record's time, argument helpers. */
 export class CommandContext {
   constructor(
-    readonly dataset: Dataset,
+    readonly dataset: KeySpace,
     readonly db: number,
     readonly nowMs: number,
     readonly command: string,
+    /** the whole record, name first (for error messages) */
+    readonly journaled: Buffer[] = [],
   ) {}
 
   fail(message: string): never {
     throw new CommandError(`${this.command}: ${message}`);
+  }
+
+  /** This form of the command cannot be reproduced from the journal; `reason` says why. */
+  cannot(reason: string): never {
+    throw new UnknownCommandError(this.command, this.journaled, reason);
   }
 
   arg(args: Buffer[], i: number, what: string): Buffer {

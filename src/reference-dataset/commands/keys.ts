@@ -74,12 +74,37 @@ const sort: CommandHandler = (ctx, args) => {
   else ctx.put(store, { type: 'list', items });
 };
 
+/**
+ * DELEX key [IFEQ value | IFNE value | IFDEQ digest | IFDNE digest] (Dragonfly): DEL, or deletes a
+ * string only when its value (or its XXH3 digest) matches. Journaled verbatim, condition included.
+ */
+const delex: CommandHandler = (ctx, args) => {
+  const key = ctx.arg(args, 0, 'key');
+  if (args.length === 1) {
+    ctx.delete(key);
+    return;
+  }
+  const condition = ctx.upper(args[1]);
+  const compared = ctx.arg(args, 2, 'value');
+  if (condition === 'IFDEQ' || condition === 'IFDNE') {
+    return ctx.cannot('the XXH3-64 digest conditions (IFDEQ/IFDNE) are not modelled');
+  }
+  if (condition !== 'IFEQ' && condition !== 'IFNE') return ctx.fail(`unknown condition ${condition}`);
+  const value = ctx.lookup(key, 'string')?.value;
+  if (value !== undefined && value.equals(compared) === (condition === 'IFEQ')) ctx.delete(key);
+};
+
 export const KEY_COMMANDS: Record<string, CommandHandler> = {
   DEL: (ctx, args) => args.forEach((k) => ctx.delete(k)),
   UNLINK: (ctx, args) => args.forEach((k) => ctx.delete(k)),
   PEXPIREAT: (ctx, args) => {
     const rec = ctx.record(ctx.arg(args, 0, 'key'));
     if (rec) rec.expireAtMs = ctx.int(args[1], 'milliseconds timestamp');
+  },
+  /** Not journaled by v1.40.1 (EXPIREAT becomes PEXPIREAT) but translated by the sink. */
+  EXPIREAT: (ctx, args) => {
+    const rec = ctx.record(ctx.arg(args, 0, 'key'));
+    if (rec) rec.expireAtMs = ctx.int(args[1], 'seconds timestamp') * 1000;
   },
   PERSIST: (ctx, args) => {
     const rec = ctx.record(ctx.arg(args, 0, 'key'));
@@ -99,6 +124,12 @@ export const KEY_COMMANDS: Record<string, CommandHandler> = {
   RENAME: rename(false),
   RENAMENX: rename(true),
   SORT: sort,
-  /** JSON.MSET that stored nothing is journaled as a bare PING command (spec 5.5). */
-  PING: () => undefined,
+  /** STICK key ...: pins existing keys against eviction (the sticky flag). */
+  STICK: (ctx, args) => {
+    for (const key of args) {
+      const rec = ctx.record(key);
+      if (rec) rec.sticky = true;
+    }
+  },
+  DELEX: delex,
 };

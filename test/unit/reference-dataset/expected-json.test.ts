@@ -5,7 +5,7 @@ import {
   ExpectedDataset,
   ExpectedKey,
   toExpectedJson,
-} from '../../../src/model/expected-json';
+} from '../../../src/reference-dataset/expected-json';
 import { newDataset, NOW, run } from './helpers';
 
 test('keys and values: UTF-8 text, else b64 (keys as "b64:...")', () => {

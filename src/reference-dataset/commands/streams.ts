@@ -5,7 +5,7 @@ import { CommandContext, CommandHandler } from './context';
 /**
  * Stream commands in their journaled form (spec 5.5): XADD with an explicit id and exact MINID or
  * MAXLEN 0 trimming, XTRIM MINID, and XREADGROUP rewritten to XGROUP CREATECONSUMER + XCLAIM ... FORCE
- * JUSTID LASTID + XGROUP SETID.
+ * JUSTID LASTID + XGROUP SETID; XACK, XDEL, XCLAIM, XAUTOCLAIM, XSETID and XGROUP verbatim.
  */
 
 const ZERO_ID: StreamId = { ms: 0n, seq: 0n };
@@ -144,31 +144,100 @@ const xgroup: CommandHandler = (ctx, args) => {
 
 const XCLAIM_OPTIONS = new Set(['IDLE', 'TIME', 'RETRYCOUNT', 'FORCE', 'JUSTID', 'LASTID']);
 
+function entryExists(s: StreamModel, id: StreamId): boolean {
+  return s.entries.some((e) => compareStreamIds(e.id, id) === 0);
+}
+
+/**
+ * XCLAIM key group consumer min-idle-time id ... [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE] [JUSTID]
+ * [LASTID id], as Dragonfly runs it: ids no longer in the stream leave the pending list; FORCE
+ * creates missing pending entries; an entry idle for less than min-idle-time stays where it is.
+ */
 const xclaim: CommandHandler = (ctx, args) => {
   const s = stream(ctx, ctx.arg(args, 0, 'key'));
   if (!s) return ctx.fail('the key does not exist');
   const g = group(ctx, s, ctx.arg(args, 1, 'group'));
   const consumer = mapKey(ctx.arg(args, 2, 'consumer'));
+  const minIdleMs = ctx.int(args[3], 'min-idle-time');
   let i = 4;
   const ids: StreamId[] = [];
   while (i < args.length && !XCLAIM_OPTIONS.has(ctx.upper(args[i]))) ids.push(parseId(ctx, args[i++]));
   let force = false;
   let lastId: StreamId | null = null;
+  let deliveryTimeMs = ctx.nowMs;
   for (; i < args.length; i++) {
     const opt = ctx.upper(args[i]);
     if (opt === 'FORCE') force = true;
     else if (opt === 'LASTID') lastId = parseId(ctx, args[++i]);
-    else if (opt !== 'JUSTID') i++;
+    else if (opt === 'TIME') deliveryTimeMs = ctx.int(args[++i], 'TIME');
+    else if (opt === 'IDLE') deliveryTimeMs = ctx.nowMs - ctx.int(args[++i], 'IDLE');
+    else if (opt === 'RETRYCOUNT') i++;
+    else if (opt !== 'JUSTID') ctx.fail(`unknown option ${opt}`);
   }
   if (lastId && compareStreamIds(lastId, g.lastDeliveredId) > 0) g.lastDeliveredId = lastId;
   g.consumers.add(consumer);
   for (const id of ids) {
     const k = streamIdText(id);
+    if (!entryExists(s, id)) {
+      g.pending.delete(k);
+      continue;
+    }
     const pending = g.pending.get(k);
-    if (pending) pending.consumer = consumer;
-    else if (force && s.entries.some((e) => compareStreamIds(e.id, id) === 0))
-      g.pending.set(k, { id, consumer });
+    if (!pending) {
+      if (force) g.pending.set(k, { id, consumer, deliveryTimeMs });
+      continue;
+    }
+    if (minIdleMs > 0 && ctx.nowMs - pending.deliveryTimeMs < minIdleMs) continue;
+    pending.consumer = consumer;
+    pending.deliveryTimeMs = deliveryTimeMs;
   }
+};
+
+/**
+ * XAUTOCLAIM key group consumer min-idle-time start [COUNT n] [JUSTID], as Dragonfly runs it: walks
+ * the pending list from `start`, at most 10 × COUNT entries; ids no longer in the stream leave the
+ * list (and count against COUNT), entries idle long enough move to `consumer`.
+ */
+const xautoclaim: CommandHandler = (ctx, args) => {
+  const s = stream(ctx, ctx.arg(args, 0, 'key'));
+  if (!s) return ctx.fail('the key does not exist');
+  const g = group(ctx, s, ctx.arg(args, 1, 'group'));
+  const consumer = mapKey(ctx.arg(args, 2, 'consumer'));
+  const minIdleMs = ctx.int(args[3], 'min-idle-time');
+  const start = args[4]?.toString('latin1') === '-' ? ZERO_ID : parseId(ctx, args[4]);
+  let count = 100;
+  for (let i = 5; i < args.length; i++) {
+    const opt = ctx.upper(args[i]);
+    if (opt === 'COUNT') count = ctx.int(args[++i], 'COUNT');
+    else if (opt !== 'JUSTID') ctx.fail(`unknown option ${opt}`);
+  }
+  g.consumers.add(consumer);
+  const walk = [...g.pending.values()]
+    .filter((p) => compareStreamIds(p.id, start) >= 0)
+    .sort((a, b) => compareStreamIds(a.id, b.id));
+  let attempts = count * 10;
+  for (const pending of walk) {
+    if (attempts-- === 0 || count === 0) break;
+    if (!entryExists(s, pending.id)) {
+      g.pending.delete(streamIdText(pending.id));
+      count--;
+      continue;
+    }
+    if (minIdleMs > 0 && ctx.nowMs - pending.deliveryTimeMs < minIdleMs) continue;
+    pending.consumer = consumer;
+    pending.deliveryTimeMs = ctx.nowMs;
+    count--;
+  }
+};
+
+/** XSETID key last-id [ENTRIESADDED n] [MAXDELETEDID id]: only the last id is modelled. */
+const xsetid: CommandHandler = (ctx, args) => {
+  const s = stream(ctx, ctx.arg(args, 0, 'key'));
+  if (!s) return ctx.fail('the key does not exist');
+  const id = parseId(ctx, args[1]);
+  const top = s.entries[s.entries.length - 1];
+  if (top && compareStreamIds(id, top.id) < 0) ctx.fail("the id is smaller than the stream's top item");
+  s.lastId = id;
 };
 
 const xack: CommandHandler = (ctx, args) => {
@@ -184,5 +253,7 @@ export const STREAM_COMMANDS: Record<string, CommandHandler> = {
   XDEL: xdel,
   XGROUP: xgroup,
   XCLAIM: xclaim,
+  XAUTOCLAIM: xautoclaim,
+  XSETID: xsetid,
   XACK: xack,
 };

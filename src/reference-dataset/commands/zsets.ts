@@ -48,6 +48,46 @@ function zpop(fromMax: boolean): CommandHandler {
   };
 }
 
+/** One end of a score range: `(x` excludes x, `-inf`/`+inf` are open. */
+function scoreBound(
+  ctx: CommandContext,
+  arg: Buffer | undefined,
+): (score: number, isMin: boolean) => boolean {
+  const text = arg?.toString('latin1') ?? '';
+  const exclusive = text.startsWith('(');
+  const value = ctx.float(Buffer.from(exclusive ? text.slice(1) : text, 'latin1'), 'score bound');
+  return (score, isMin) =>
+    isMin ? (exclusive ? score > value : score >= value) : exclusive ? score < value : score <= value;
+}
+
+/** One end of a lex range: `[x` includes x, `(x` excludes it, `-` and `+` are open. */
+function lexBound(ctx: CommandContext, arg: Buffer | undefined): (member: Buffer, isMin: boolean) => boolean {
+  const text = arg?.toString('latin1') ?? '';
+  if (text === '-') return (_, isMin) => isMin;
+  if (text === '+') return (_, isMin) => !isMin;
+  if (!text.startsWith('[') && !text.startsWith('(')) ctx.fail(`lex bound "${text}" must start with [ or (`);
+  const value = arg!.subarray(1);
+  const inclusive = text.startsWith('[');
+  return (member, isMin) => {
+    const c = Buffer.compare(member, value);
+    return isMin ? c > 0 || (inclusive && c === 0) : c < 0 || (inclusive && c === 0);
+  };
+}
+
+/** Removes the members of `key` that `selected` picks from the members in rank order. */
+function zremrange(
+  select: (ctx: CommandContext, args: Buffer[], ranked: ZsetMember[]) => ZsetMember[],
+): CommandHandler {
+  return (ctx, args) => {
+    const key = ctx.arg(args, 0, 'key');
+    const zset = ctx.lookup(key, 'zset')?.members;
+    if (!zset) return;
+    const ranked = [...zset.values()].sort(compareZsetMembers);
+    for (const m of select(ctx, args, ranked)) zset.delete(mapKey(m.member));
+    ctx.deleteIfEmpty(key, zset.size);
+  };
+}
+
 export const ZSET_COMMANDS: Record<string, CommandHandler> = {
   ZADD: zadd,
   ZINCRBY: (ctx, args) => {
@@ -65,6 +105,23 @@ export const ZSET_COMMANDS: Record<string, CommandHandler> = {
     for (const m of args.slice(1)) zset.delete(mapKey(m));
     ctx.deleteIfEmpty(key, zset.size);
   },
+  ZREMRANGEBYSCORE: zremrange((ctx, args, ranked) => {
+    const min = scoreBound(ctx, args[1]);
+    const max = scoreBound(ctx, args[2]);
+    return ranked.filter((m) => min(m.score, true) && max(m.score, false));
+  }),
+  ZREMRANGEBYLEX: zremrange((ctx, args, ranked) => {
+    const min = lexBound(ctx, args[1]);
+    const max = lexBound(ctx, args[2]);
+    return ranked.filter((m) => min(m.member, true) && max(m.member, false));
+  }),
+  ZREMRANGEBYRANK: zremrange((ctx, args, ranked) => {
+    const n = ranked.length;
+    const at = (i: number): number => (i < 0 ? n + i : i);
+    const start = Math.max(0, at(ctx.int(args[1], 'start')));
+    const stop = Math.min(n - 1, at(ctx.int(args[2], 'stop')));
+    return start > stop ? [] : ranked.slice(start, stop + 1);
+  }),
   ZPOPMIN: zpop(false),
   ZPOPMAX: zpop(true),
 };

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlowBarrierError, FullSyncRestart, replayFlows, TimedItem } from '../../../src/model/replay';
-import { toExpectedJson } from '../../../src/model/expected-json';
+import {
+  FlowBarrierError,
+  FullSyncRestart,
+  replayFlows,
+  TimedItem,
+} from '../../../src/reference-dataset/replay';
+import { toExpectedJson } from '../../../src/reference-dataset/expected-json';
 import { newDataset, NOW } from './helpers';
 
 function cmd(text: string, txid = 0, db = 0, inSnapshot = false): TimedItem {

@@ -1,6 +1,6 @@
-import { Dataset } from '../../../src/model/dataset';
+import { Dataset } from '../../../src/reference-dataset/dataset';
 import { decodeDumpPayload } from '../../../src/protocol/rdb/dump';
-import { ExpectedKey, toExpectedJson } from '../../../src/model/expected-json';
+import { ExpectedKey, toExpectedJson } from '../../../src/reference-dataset/expected-json';
 
 export const NOW = 1_800_000_000_000;
 

@@ -24,6 +24,8 @@ export interface ZsetMember {
 export interface PendingEntry {
   id: StreamId;
   consumer: string;
+  /** when it was last delivered (XCLAIM/XAUTOCLAIM compare their min-idle-time with it) */
+  deliveryTimeMs: number;
 }
 
 export interface ConsumerGroup {
@@ -84,7 +86,7 @@ function streamFromRdb(v: Extract<RdbValue, { type: 'stream' }>): StreamModel {
     const pending = new Map<string, PendingEntry>();
     for (const p of g.pending) {
       const key = streamIdText(p.id);
-      pending.set(key, { id: p.id, consumer: owner.get(key) ?? '' });
+      pending.set(key, { id: p.id, consumer: owner.get(key) ?? '', deliveryTimeMs: p.deliveryTimeMs });
     }
     groups.set(mapKey(g.name), {
       name: g.name,
