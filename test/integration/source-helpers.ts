@@ -44,6 +44,18 @@ function decodeBody(type: avro.Type, message: Buffer, what: string): unknown {
   return type.fromBuffer(message.subarray(SINGLE_OBJECT_HEADER));
 }
 
+/** Turns a message's key and value into a change event (default: single-object, with avsc alone). */
+export type MessageDecoder = (
+  key: Buffer,
+  value: Buffer,
+) => Promise<{ key: ChangeEventKey; event: ChangeEvent }>;
+
+const singleObjectDecoder: MessageDecoder = (key, value) =>
+  Promise.resolve({
+    key: decodeBody(keyType, key, 'a key') as ChangeEventKey,
+    event: fromAvroEvent(decodeBody(valueType, value, 'a value')),
+  });
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
@@ -73,7 +85,11 @@ export async function createTopic(brokers: string, topic: string, partitions: nu
 }
 
 /** Every committed event of the topic, per partition in offset order. */
-export async function readTopic(brokers: string, topic: string): Promise<TopicEvent[][]> {
+export async function readTopic(
+  brokers: string,
+  topic: string,
+  decode: MessageDecoder = singleObjectDecoder,
+): Promise<TopicEvent[][]> {
   const kafka = new Kafka({ clientId: 'source-test-reader', brokers: [brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -99,8 +115,7 @@ export async function readTopic(brokers: string, topic: string): Promise<TopicEv
     autoCommit: false,
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
-        const key = decodeBody(keyType, m.key!, 'a key') as ChangeEventKey;
-        const event = fromAvroEvent(decodeBody(valueType, m.value!, 'a value'));
+        const { key, event } = await decode(m.key!, m.value!);
         out[batch.partition]!.push({
           partition: batch.partition,
           offset: Number(m.offset),
