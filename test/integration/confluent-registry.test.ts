@@ -34,6 +34,7 @@ import {
   startSinkInProcess,
   waitFor,
 } from './sink-harness';
+import { dumpWithConfluentConsumer } from './confluent-consumer';
 import {
   datasetFromTopic,
   keyProblems,
@@ -143,6 +144,25 @@ test(
     );
     const topicDiffs = compareDatasets(fromTopic, expected, nowMs);
     assert.deepEqual(topicDiffs.slice(0, 20), [], `${topicDiffs.length} differences in the topic`);
+
+    // a standard Confluent consumer outside our code reads the same records: same keys, same payloads
+    const dumped = await dumpWithConfluentConsumer({
+      brokers: kafkaBrokers(),
+      topic,
+      confluentApiUrl: registry.url,
+      expected: events.length,
+      timeoutMs: 60_000,
+    });
+    const record = (at: string, k: { epoch: number; lsn: number; index: number }, payload: string) =>
+      `${at}: ${k.epoch}/${k.lsn}/${k.index} ${payload}`;
+    // Avro's JSON encoding names a union's branch by its full name
+    const javaPayload = (value: Record<string, unknown>) =>
+      Object.keys(value.payload as object)[0]!.replace(/^dragonfly\.cdc\./, '');
+    assert.deepEqual(
+      dumped.map((r) => record(`${r.partition}@${r.offset}`, r.key, javaPayload(r.value))).sort(),
+      events.map((e) => record(`${e.partition}@${e.offset}`, e.key, e.event.payload.type)).sort(),
+    );
+    t.diagnostic(`the Java Confluent consumer decoded ${dumped.length} of ${events.length} records alike`);
 
     await redis.client.flushall();
     const sink = startSinkInProcess(
