@@ -2,7 +2,8 @@
  * `encoding confluent` against a real Confluent-compatible Schema Registry (Apicurio, started once for
  * this file): the source publishes a recorded session in Confluent's wire format, registering its
  * schemas under the topic's subjects; the topic decodes back to the fixture's dataset, and the sink
- * replays it into a fresh Redis equal to expected.json. A subject holding an incompatible schema, an
+ * replays it into a fresh Redis equal to expected.json; a standard Java Confluent consumer (Apicurio's
+ * deserializer) decodes every record alike. A subject holding an incompatible schema, an
  * unreachable registry and a message naming an unknown schema id each give a clear, early failure.
  */
 import assert from 'node:assert/strict';
