@@ -4,6 +4,9 @@
  */
 import { commands } from './commands';
 import { runCli } from './dispatch';
+import { tolerateKafkaClientRejections } from './stray-rejections';
+
+tolerateKafkaClientRejections((text) => process.stderr.write(text));
 
 runCli(process.argv.slice(2), commands, {
   stdout: (text) => process.stdout.write(text),
