@@ -21,6 +21,7 @@ import { HttpSchemaRegistryClient } from '../../src/schema-registry/client';
 import { SchemaRegistryError } from '../../src/schema-registry/errors';
 import { topicNameSubjects } from '../../src/schema-registry/subjects';
 import { DLQ_HEADERS } from '../../src/sink/dead-letter';
+import { runSink } from '../../src/sink/run';
 import { runSource } from '../../src/source/run';
 import { kafkaBrokers } from '../support/env';
 import { findFixture, loadExpected } from '../support/fixtures';
@@ -241,6 +242,26 @@ test('an unreachable registry stops the source at start with an error naming it'
     return true;
   });
   assert.equal(await topicExists(topic), false, 'nothing was published');
+});
+
+test('an unreachable registry stops the sink at start with an error naming it', async () => {
+  const url = `http://127.0.0.1:${await freeLoopbackPort()}/apis/ccompat/v7`;
+  const topic = uniqueName('confluent-sink-unreachable');
+  await createTopic(kafka(), topic, 1);
+  const config = sinkConfig(topic, redis.url, [
+    '--encoding',
+    'confluent',
+    '--schema-registry-url',
+    url,
+    '--schema-registry-retry-for-ms',
+    '500',
+  ]);
+  await assert.rejects(runSink(config, quietLogger('sink'), new AbortController().signal), (error: Error) => {
+    assert.ok(error instanceof SchemaRegistryError, String(error));
+    assert.equal(error.problem, 'unavailable');
+    assert.ok(error.message.includes('127.0.0.1'), error.message);
+    return true;
+  });
 });
 
 function setCommand(key: string, value: string): ChangeEvent {
