@@ -182,15 +182,16 @@ export async function runStopCase(rig: StopRig, seed: number): Promise<StopOutco
     }
   }, 10);
   let frozen = false;
-  const freezer =
-    c.kafka === 'frozen'
-      ? setTimeout(() => {
-          rig.freeze();
-          frozen = true;
-        }, c.freezeAfterMs)
-      : null;
+  let freezer: NodeJS.Timeout | null = null;
   try {
     if (c.kafka !== 'unreachable') await startPublisher(publisher);
+    // Kafka freezes while the pipeline runs: a Kafka absent from the start is the 'unreachable' case
+    if (c.kafka === 'frozen') {
+      freezer = setTimeout(() => {
+        rig.freeze();
+        frozen = true;
+      }, c.freezeAfterMs);
+    }
     pipeline.start();
     await sleep(c.stopAfterMs);
     const stateAtStop = pipeline.stateName;
