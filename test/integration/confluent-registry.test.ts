@@ -16,7 +16,7 @@ import { ConfluentWireFormat } from '../../src/events/wire-format';
 import { freeLoopbackPort } from '../../src/localstack/ports';
 import { startSchemaRegistry, type SchemaRegistryServer } from '../../src/localstack/schema-registry';
 import { FlowStreamParser } from '../../src/protocol/flow-parser';
-import { compareDatasets, type ExpectedDataset } from '../../src/reference-dataset/expected-json';
+import { compareDatasets } from '../../src/reference-dataset/expected-json';
 import { HttpSchemaRegistryClient } from '../../src/schema-registry/client';
 import { SchemaRegistryError } from '../../src/schema-registry/errors';
 import { topicNameSubjects } from '../../src/schema-registry/subjects';
@@ -47,9 +47,9 @@ import {
   uniqueName,
   type MessageDecoder,
 } from './source-helpers';
+import { degradedKeys } from '../support/degraded-keys';
 
 const FIXTURE = 'dragonfly-v1.40.1/types';
-const SKETCH_TYPES = new Set(['MBbloom--', 'MBbloomCF', 'CMSk-TYPE', 'TopK-TYPE']);
 const REGISTRY_JSON = 'application/vnd.schemaregistry.v1+json';
 
 const redis = freshRedisForFile();
@@ -75,18 +75,6 @@ function registryClient(): HttpSchemaRegistryClient {
 async function registryGet(path: string): Promise<unknown> {
   const response = await fetch(`${registry.url}${path}`, { headers: { accept: REGISTRY_JSON } });
   return response.json();
-}
-
-/** Keys whose difference is a documented Redis 7.0 degradation (docs/sink.md). */
-function degradedKeys(expected: ExpectedDataset): string[] {
-  const out: string[] = [];
-  for (const [db, keys] of Object.entries(expected)) {
-    for (const [key, value] of Object.entries(keys)) {
-      if (value.type === 'ReJSON-RL' || SKETCH_TYPES.has(value.type) || value.memberExpireAtMs)
-        out.push(`db ${db} key ${JSON.stringify(key)}:`);
-    }
-  }
-  return out;
 }
 
 async function topicExists(topic: string): Promise<boolean> {

@@ -8,17 +8,17 @@ import assert from 'node:assert';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { compareDatasets, type ExpectedDataset } from '../../src/reference-dataset/expected-json';
+import { compareDatasets } from '../../src/reference-dataset/expected-json';
 import { kafkaBrokers } from '../support/env';
 import { findFixture, loadExpected } from '../support/fixtures';
 import { dumpRedis } from '../support/redis-dump';
 import { startReplayMaster, type RunningTestMaster } from '../support/test-master';
 import type { ReplayMaster } from '../../src/testmaster/replay-master';
 import { CHECKPOINT_KEY, freshRedis, uniqueName } from './sink-harness';
+import { degradedKeys } from '../support/degraded-keys';
 
 const ROOT = join(__dirname, '..', '..');
 const FIXTURE = 'dragonfly-v1.40.1/types';
-const SKETCH_TYPES = new Set(['MBbloom--', 'MBbloomCF', 'CMSk-TYPE', 'TopK-TYPE']);
 
 type Fresh = Awaited<ReturnType<typeof freshRedis>>;
 let redis: Fresh;
@@ -34,18 +34,6 @@ after(async () => {
   await redis.servers.stop();
   await master.stop();
 });
-
-/** Where each key whose difference is a documented Redis 7.0 degradation is (docs/sink.md). */
-function degradedKeys(expected: ExpectedDataset): string[] {
-  const out: string[] = [];
-  for (const [db, keys] of Object.entries(expected)) {
-    for (const [key, value] of Object.entries(keys)) {
-      if (value.type === 'ReJSON-RL' || SKETCH_TYPES.has(value.type) || value.memberExpireAtMs)
-        out.push(`db ${db} key ${JSON.stringify(key)}:`);
-    }
-  }
-  return out;
-}
 
 interface LogLine {
   role?: string;
