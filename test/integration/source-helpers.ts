@@ -85,6 +85,8 @@ export async function createTopic(brokers: string, topic: string, partitions: nu
 }
 
 /** Every committed event of the topic, per partition in offset order. */
+const READ_TOPIC_TIMEOUT_MS = 120_000;
+
 export async function readTopic(
   brokers: string,
   topic: string,
@@ -126,12 +128,22 @@ export async function readTopic(
       note(batch.partition, batch.lastOffset());
     },
   });
-  const timeout = setTimeout(() => done(), 60_000);
+  // a partial read must not pass for the topic's content: a reader that cannot finish says so
+  let timedOut = false;
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    done();
+  }, READ_TOPIC_TIMEOUT_MS);
   await finished;
   clearTimeout(timeout);
   await consumer.disconnect();
   await admin.deleteGroups([groupId]).catch(() => undefined);
   await admin.disconnect();
+  if (timedOut) {
+    throw new Error(
+      `reading topic ${topic}: ${reached.size} of ${offsets.length} partitions read to their end within ${READ_TOPIC_TIMEOUT_MS} ms`,
+    );
+  }
   return out;
 }
 
