@@ -16,6 +16,7 @@ import { createTopic, readTopic } from '../test/integration/source-helpers';
 import {
   newRunTopic,
   runStopCase,
+  stopRig,
   STOP_GRACE_MS,
   StopPropertyFailure,
   summaryProblems,
@@ -64,12 +65,7 @@ async function main(): Promise<number> {
   const topic = newRunTopic();
   try {
     await createTopic(broker.brokers, topic, TOPIC_PARTITIONS);
-    const rig = {
-      brokers: broker.brokers,
-      topic,
-      freeze: () => process.kill(broker.pid, 'SIGSTOP'),
-      thaw: () => process.kill(broker.pid, 'SIGCONT'),
-    };
+    const rig = stopRig(broker, topic);
     const seeds =
       args.caseSeed !== null
         ? [args.caseSeed]

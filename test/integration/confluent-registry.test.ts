@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { captureStartMs } from '../../src/capture/decode';
 import { EventCodec } from '../../src/events/codec';
-import { eventKey, type ChangeEvent } from '../../src/events/model';
+import { eventKey } from '../../src/events/model';
 import { ConfluentWireFormat } from '../../src/events/wire-format';
 import { freeLoopbackPort } from '../../src/localstack/ports';
 import { startSchemaRegistry, type SchemaRegistryServer } from '../../src/localstack/schema-registry';
@@ -48,6 +48,7 @@ import {
   type MessageDecoder,
 } from './source-helpers';
 import { degradedKeys } from '../support/degraded-keys';
+import { flowWriter } from './sink-events';
 
 const FIXTURE = 'dragonfly-v1.40.1/types';
 const REGISTRY_JSON = 'application/vnd.schemaregistry.v1+json';
@@ -252,36 +253,6 @@ test('an unreachable registry stops the sink at start with an error naming it', 
   });
 });
 
-function setCommand(key: string, value: string): ChangeEvent {
-  return {
-    source: {
-      sourceId: 'test',
-      masterId: 'm',
-      dragonflyVersion: '1.40.1',
-      epoch: 1,
-      flow: 0,
-      shardCount: 1,
-      phase: 'STABLE',
-      lsn: 1,
-      index: 0,
-      txid: 0,
-      db: 0,
-      timestampMs: Date.now(),
-    },
-    payload: {
-      type: 'JournalCommand',
-      db: 0,
-      command: 'SET',
-      args: [Buffer.from(key), Buffer.from(value)],
-      txid: 0,
-      shardCount: 1,
-      inSnapshot: false,
-      multi: false,
-      chunk: { index: 0, count: 1, mode: 'REPLACE' },
-    },
-  };
-}
-
 test('the sink dead-letters a message naming a schema id the registry does not have, then goes on', async () => {
   const topic = uniqueName('confluent-unknown-id');
   const dlq = `${topic}-dlq`;
@@ -296,7 +267,7 @@ test('the sink dead-letters a message naming a schema id the registry does not h
   const unknownId = 0x7ffffff0;
   const poison = Buffer.from([0, 0, 0, 0, 0, 2, 4]);
   poison.writeUInt32BE(unknownId, 1);
-  const good = setCommand('k', 'v');
+  const good = flowWriter(0, 1).command('SET', ['k', 'v']).events[0]!;
   const producer = client.producer();
   await producer.connect();
   await producer.send({

@@ -8,6 +8,7 @@ import { createTopic, readTopic } from './source-helpers';
 import {
   newRunTopic,
   runStopCase,
+  stopRig,
   summaryProblems,
   TOPIC_PARTITIONS,
   type StopOutcome,
@@ -33,12 +34,7 @@ test(
     const untolerate = tolerateKafkaClientRejections(() => undefined);
     try {
       await createTopic(broker.brokers, topic, TOPIC_PARTITIONS);
-      const rig = {
-        brokers: broker.brokers,
-        topic,
-        freeze: () => process.kill(broker.pid, 'SIGSTOP'),
-        thaw: () => process.kill(broker.pid, 'SIGCONT'),
-      };
+      const rig = stopRig(broker, topic);
       const outcomes: StopOutcome[] = [];
       for (let i = 0; i < CASES; i++) outcomes.push(await runStopCase(rig, caseSeed(seed, i)));
       const problems = summaryProblems(outcomes, await readTopic(broker.brokers, topic));

@@ -13,6 +13,7 @@
 import { EventCodec } from '../../src/events/codec';
 import { SingleObjectWireFormat } from '../../src/events/wire-format';
 import { createKafkaClient } from '../../src/kafka/client';
+import type { KafkaBroker } from '../../src/localstack/kafka-broker';
 import { SourcePipeline } from '../../src/source/pipeline';
 import type { PipelineStateName } from '../../src/source/pipeline-state';
 import { sourceMetrics } from '../../src/source/metrics';
@@ -104,6 +105,16 @@ export interface StopRig {
   /** SIGSTOP / SIGCONT of the rig's broker */
   freeze(): void;
   thaw(): void;
+}
+
+/** The rig of a broker started for the run (frozen and thawed by signal) and the run's topic. */
+export function stopRig(broker: KafkaBroker, topic: string): StopRig {
+  return {
+    brokers: broker.brokers,
+    topic,
+    freeze: () => process.kill(broker.pid, 'SIGSTOP'),
+    thaw: () => process.kill(broker.pid, 'SIGCONT'),
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
